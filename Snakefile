@@ -1,0 +1,24 @@
+# transferlab: "Why Does Little Robustness Help?" (IEEE S&P 2024), end to end.
+#   snakemake --cores 8 results/tables/table2.csv                 (paper setup, config.yaml)
+#   snakemake --cores 2 --configfile configs/digits.yaml          (embedded default)
+# A --configfile replaces config.yaml instead of merging into it.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+if not config.get("datasets"):
+
+    configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/training.smk"
+include: "workflow/rules/accuracy.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    localrule: True

@@ -1,0 +1,101 @@
+"""Atomic file writes, model files and epoch checkpoints.
+
+Every file another stage reads is written to a temporary name in the same
+directory and renamed into place, so a killed job never leaves a file that
+looks complete. Everything loads with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import platform
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+MODEL_FORMAT = "transferlab-model/1"
+CHECKPOINT_FORMAT = "transferlab-epoch-checkpoint/1"
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+
+    On an exception the temporary file is removed and ``path`` is untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def package_versions() -> dict[str, str]:
+    import torchvision
+
+    from transferlab import __version__
+
+    return {
+        "python": platform.python_version(),
+        "torch": str(torch.__version__),
+        "torchvision": str(torchvision.__version__),
+        "transferlab": __version__,
+    }
+
+
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def load_file(path: str | os.PathLike[str], expected_format: str) -> dict[str, Any]:
+    """Load a transferlab ``.pt`` file safely and check its format marker."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file; build it with snakemake first")
+    try:
+        record = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for corrupt files
+        raise ValueError(f"{path}: not a readable transferlab file ({err})") from err
+    if not isinstance(record, dict) or record.get("format") != expected_format:
+        found = record.get("format") if isinstance(record, dict) else type(record).__name__
+        raise ValueError(f"{path}: expected a {expected_format!r} file, found {found!r}")
+    return record
+
+
+def load_model_record(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The whole model file: weights plus provenance (see ARCHITECTURE.md)."""
+    return load_file(path, MODEL_FORMAT)
+
+
+def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild a trained model from its file: eval mode, takes [0,1] images."""
+    from transferlab.models import build_model
+
+    record = load_model_record(path)
+    model = build_model(**record["architecture"])
+    model.load_state_dict(record["state_dict"])
+    model.to(device)
+    model.eval()
+    return model

@@ -1,0 +1,137 @@
+"""``python -m transferlab <command>``: the thin entry points Snakemake rules call.
+
+Each command parses its arguments, sets up threads and logging, and calls one
+library function; no science lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def _resolve_device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name
+
+
+def _set_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def cmd_prepare_data(args: argparse.Namespace) -> None:
+    from transferlab import data
+    from transferlab.checkpoints import atomic_write_text
+
+    options = json.loads(args.options)
+    data.ensure_dataset(args.dataset, **options)
+    info = data.dataset_info(args.dataset, **options)
+    summary = {
+        "name": args.dataset,
+        "label": info.label,
+        "num_classes": info.num_classes,
+        "options": options,
+    }
+    _log(f"data set {args.dataset} ready: {summary}")
+    atomic_write_text(args.out, json.dumps(summary, indent=2) + "\n")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.training import train_model
+
+    _set_threads(args.threads)
+    spec = json.loads(args.spec)
+    record = train_model(
+        spec,
+        args.model,
+        checkpoint_path=args.checkpoint,
+        device=_resolve_device(args.device),
+        log=_log,
+        stop_after_epoch=args.stop_after_epoch,
+    )
+    if args.record and record:
+        atomic_write_text(args.record, json.dumps(record, indent=2, default=str) + "\n")
+
+
+def cmd_table12(args: argparse.Namespace) -> None:
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.tables import render_mean_std_markdown, table12
+
+    rows: list[dict[str, Any]] = []
+    for entry in json.loads(args.models):
+        record = json.loads(Path(entry["record"]).read_text())
+        rows.append(
+            {
+                "dataset": record["dataset"]["label"],
+                "model": entry["model"],
+                "role": entry["role"],
+                "arch": entry["arch"],
+                "method": record["mechanism"]["name"],
+                "tau_index": record["mechanism"]["tau_index"],
+                "tau": record["mechanism"].get("tau"),
+                "seed": record["seed"],
+                "train_acc": record["metrics"]["train_acc"],
+                "test_acc": record["metrics"]["test_acc"],
+            }
+        )
+    table = table12(rows)
+    atomic_write_text(args.out, table.to_csv(index=False))
+    if args.markdown:
+        text = "# Table XII: clean accuracy (%) and generalization gap, mean±std over seeds\n\n"
+        text += render_mean_std_markdown(
+            table, ["dataset", "model"], ["train_acc", "test_acc", "gen_gap"]
+        )
+        atomic_write_text(args.markdown, text)
+    _log(f"wrote {args.out} ({len(table)} rows)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="transferlab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("prepare-data", help="check (and optionally download) a data set")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--options", default="{}", help="data set options as JSON")
+    p.add_argument("--out", required=True, help="JSON summary written when the data is ready")
+    p.set_defaults(func=cmd_prepare_data)
+
+    p = sub.add_parser("train", help="train one model (resumes from its epoch checkpoint)")
+    p.add_argument("--spec", required=True, help="training spec as JSON (see training.py)")
+    p.add_argument("--model", required=True, help="model file to write (.pt)")
+    p.add_argument("--record", help="JSON provenance + metrics to write beside it")
+    p.add_argument("--checkpoint", help="epoch checkpoint path (default: <model>.epoch.pt)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--stop-after-epoch", type=int, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("table12", help="Table XII from model records")
+    p.add_argument("--models", required=True, help="JSON list of {record, model, role, arch}")
+    p.add_argument("--out", required=True)
+    p.add_argument("--markdown")
+    p.set_defaults(func=cmd_table12)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

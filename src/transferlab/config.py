@@ -1,0 +1,127 @@
+"""Semantic checks of a pipeline configuration, and the model labels tables use.
+
+The JSON schema (workflow/schemas/config.schema.yaml) checks types, unknown
+keys and fills defaults; this module checks what a schema cannot: names
+against the registries, each grid value against its mechanism's range, and
+cross-references between keys. Every error names the key and the allowed
+values, and all are raised before Snakemake schedules a job.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from transferlab.registry import UnknownNameError
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot work; the message names the key."""
+
+
+def _check_tau(key: str, mech: type, value: Any) -> None:
+    if mech.tau_name is None:
+        if value is not None:
+            raise ConfigError(f"{key}: {mech.label} takes no tau; use grid: [null]")
+        return
+    values = value if mech.tau_pair else [value]
+    names = list(mech.tau_name) if mech.tau_pair else [mech.tau_name]
+    if mech.tau_pair and (not isinstance(value, list) or len(value) != 2):
+        raise ConfigError(f"{key}: {mech.label} takes a pair [{', '.join(names)}], got {value!r}")
+    for name, v in zip(names, values, strict=True):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ConfigError(f"{key}: {mech.label} {name} must be a number, got {v!r}")
+        if mech.tau_is_integer and int(v) != v:
+            raise ConfigError(f"{key}: {mech.label} {name} must be an integer, got {v!r}")
+        if not mech.tau_min <= v <= mech.tau_max:
+            raise ConfigError(
+                f"{key}: {mech.label} {name}={v!r} out of range; "
+                f"allowed: {mech.tau_min} <= {name} <= {mech.tau_max}"
+            )
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Raise ``ConfigError`` for the first value that cannot work."""
+    from transferlab import data
+    from transferlab.mechanisms import MECHANISMS
+    from transferlab.models import ARCHITECTURES
+
+    datasets = config.get("datasets") or {}
+    if not datasets:
+        raise ConfigError("datasets: at least one data set must be configured")
+    for ds_key, ds in datasets.items():
+        where = f"datasets.{ds_key}"
+        name = ds.get("name", ds_key)
+        try:
+            data.dataset_info(name, **ds.get("options", {}))
+        except UnknownNameError as err:
+            raise ConfigError(f"{where}.name: {err}") from None
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{where}.options: {err}") from None
+        archs = ds["architectures"]
+        for arch_key, arch in archs.items():
+            if arch["arch"] not in ARCHITECTURES:
+                raise ConfigError(
+                    f"{where}.architectures.{arch_key}.arch: unknown architecture "
+                    f"{arch['arch']!r}; allowed: {', '.join(ARCHITECTURES.names())}"
+                )
+        for role_key, names in (("surrogate", [ds["surrogate"]]), ("targets", ds["targets"])):
+            for arch_key in names:
+                if arch_key not in archs:
+                    raise ConfigError(
+                        f"{where}.{role_key}: {arch_key!r} is not a key of {where}.architectures; "
+                        f"allowed: {', '.join(archs)}"
+                    )
+        training = ds["training"]
+        if training["warmup_epochs"] >= training["epochs"]:
+            raise ConfigError(
+                f"{where}.training.warmup_epochs ({training['warmup_epochs']}) must be smaller "
+                f"than {where}.training.epochs ({training['epochs']})"
+            )
+        for method, mcfg in ds["mechanisms"].items():
+            mkey = f"{where}.mechanisms.{method}"
+            try:
+                mech = MECHANISMS.get(method)
+            except UnknownNameError as err:
+                raise ConfigError(f"{mkey}: {err}") from None
+            unknown = set(mcfg.get("settings", {})) - set(mech.settings_defaults)
+            if unknown:
+                raise ConfigError(
+                    f"{mkey}.settings: unknown key(s) {sorted(unknown)}; "
+                    f"allowed: {sorted(mech.settings_defaults) or 'none'}"
+                )
+            grid = mcfg["grid"]
+            for i, value in enumerate(grid):
+                _check_tau(f"{mkey}.grid[{i}]", mech, value)
+            selected = mcfg.get("table_tau")
+            if selected is not None and not 1 <= selected <= len(grid):
+                raise ConfigError(
+                    f"{mkey}.table_tau: tau index {selected} out of range; "
+                    f"allowed: 1..{len(grid)} (1-based index into {mkey}.grid)"
+                )
+
+
+def format_tau(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def surrogate_label(method: str, tau_index: int, grid: list[Any]) -> str:
+    """The paper's row label for a surrogate: ``ST``, ``MU tau=1``, ``AT eps=0.5``, ``SAM&JR``.
+
+    Augmentations (τ named p or M) use the paper's 1-based index τ=1..5 (Sec. 5.2);
+    the others name the value, unless the grid has a single entry.
+    """
+    from transferlab.mechanisms import MECHANISMS
+
+    mech = MECHANISMS.get(method)
+    if mech.tau_name is None or len(grid) == 1:
+        return mech.label
+    if mech.tau_name in ("p", "M"):
+        return f"{mech.label} tau={tau_index}"
+    value = grid[tau_index - 1]
+    if mech.tau_pair:
+        parts = ",".join(f"{n}={format_tau(v)}" for n, v in zip(mech.tau_name, value, strict=True))
+        return f"{mech.label} {parts}"
+    return f"{mech.label} {mech.tau_name}={format_tau(value)}"

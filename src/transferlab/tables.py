@@ -1,0 +1,56 @@
+"""Tidy result tables shared by several stages (Table XII here).
+
+Every table carries a ``dataset`` column holding the data set's label
+(``Digits``, ``CIFAR-10``, ``ImageNette``) so a digits table is never mistaken
+for the paper's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+
+def mean_std(df: pd.DataFrame, keys: Sequence[str], values: Sequence[str]) -> pd.DataFrame:
+    """Per group: ``<v>_mean`` and sample standard deviation ``<v>_std`` (ddof=1; 0 for one
+    seed, where it is undefined; ``n_seeds`` says how many), in the groups' first-seen order."""
+    grouped = df.groupby(list(keys), sort=False, dropna=False)
+    out = grouped[list(values)].agg(["mean", "std"])
+    out.columns = [f"{v}_{stat}" for v, stat in out.columns]
+    out = out.fillna({f"{v}_std": 0.0 for v in values})
+    out["n_seeds"] = grouped.size()
+    return out.reset_index()
+
+
+def table12(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Table XII: clean train/test accuracy and generalization gap, in percent.
+
+    ``rows``: one dict per trained model with keys dataset, model (row label),
+    role (surrogate|target), arch, method, tau_index, tau, seed, train_acc and
+    test_acc (fractions). gen_gap = train_acc − test_acc per model, then
+    mean ± std over seeds.
+    """
+    df = pd.DataFrame(list(rows))
+    if df.empty:
+        raise ValueError("table12: no trained models given")
+    df["tau"] = df["tau"].map(lambda t: "" if t is None else str(t))
+    for col in ("train_acc", "test_acc"):
+        df[col] = 100.0 * df[col]
+    df["gen_gap"] = df["train_acc"] - df["test_acc"]
+    keys = ["dataset", "model", "role", "arch", "method", "tau_index", "tau"]
+    return mean_std(df, keys, ["train_acc", "test_acc", "gen_gap"]).round(4)
+
+
+def render_mean_std_markdown(
+    df: pd.DataFrame, row_keys: Sequence[str], values: Sequence[str], digits: int = 2
+) -> str:
+    """A Markdown table with one ``mean±std`` cell per value column."""
+    header = [*row_keys, *values]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for _, row in df.iterrows():
+        cells = [str(row[k]) for k in row_keys]
+        cells += [f"{row[f'{v}_mean']:.{digits}f}±{row[f'{v}_std']:.{digits}f}" for v in values]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,52 @@
+"""Shared fixtures: the repository root and a tiny digits configuration."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Tiny but real: every stage of the pipeline on 8x8 digits in seconds.
+TINY_CONFIG: dict[str, Any] = {
+    "device": "cpu",
+    "threads": 1,
+    "datasets": {
+        "digits": {
+            "options": {"size": 8},
+            "seeds": [0],
+            "target_seeds": [0],
+            "architectures": {
+                "ResNet18": {"arch": "resnet18", "width": 0.125},
+                "VGG16": {"arch": "vgg16", "width": 0.125},
+            },
+            "surrogate": "ResNet18",
+            "targets": ["VGG16"],
+            "training": {"epochs": 2, "warmup_epochs": 1, "lr": 0.05, "batch_size": 128},
+            "mechanisms": {"st": {"grid": [None]}, "ls": {"grid": [0.1, 0.2]}},
+        }
+    },
+}
+
+
+@pytest.fixture
+def tiny_config() -> dict[str, Any]:
+    return copy.deepcopy(TINY_CONFIG)
+
+
+@pytest.fixture(autouse=True)
+def _single_thread() -> None:
+    # Two noisy cores: keep each test process on one thread so tests don't fight.
+    torch.set_num_threads(1)
+
+
+def subprocess_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    env["OMP_NUM_THREADS"] = "1"
+    return env

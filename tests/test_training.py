@@ -1,0 +1,138 @@
+"""Training loop: schedule math, determinism, and exact resume after kill -9."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from tests.conftest import subprocess_env
+from transferlab.checkpoints import MODEL_FORMAT, load_model, load_model_record
+from transferlab.training import TrainingConfig, lr_at_epoch, train_model
+
+
+def spec(epochs: int = 3, method: str = "st", tau: object = None) -> dict:
+    return {
+        "dataset": {"name": "digits", "options": {"size": 8}},
+        "architecture": {"arch": "resnet18", "width": 0.125},
+        "training": {"epochs": epochs, "warmup_epochs": min(1, epochs - 1), "lr": 0.05, "batch_size": 128},
+        "mechanism": {"name": method, "tau_index": 1, "tau": tau, "settings": {}},
+        "seed": 3,
+    }
+
+
+def test_lr_schedule_matches_hand_values() -> None:
+    cfg = TrainingConfig(epochs=10, warmup_epochs=2, lr=0.1, batch_size=8)
+    # Warm-up: 0.1 * 1/2, 0.1 * 2/2; cosine from epoch 2 over 8 epochs.
+    assert lr_at_epoch(0, cfg) == pytest.approx(0.05)
+    assert lr_at_epoch(1, cfg) == pytest.approx(0.1)
+    assert lr_at_epoch(2, cfg) == pytest.approx(0.1)
+    assert lr_at_epoch(6, cfg) == pytest.approx(0.05)  # half way: cos(pi/2) = 0
+    assert lr_at_epoch(9, cfg) == pytest.approx(0.05 * (1 + math.cos(math.pi * 7 / 8)))
+
+
+@pytest.mark.parametrize(
+    "bad", [{"epochs": 0}, {"warmup_epochs": 5}, {"lr": 0.0}, {"batch_size": 0}]
+)
+def test_training_config_rejects_bad_values(bad: dict) -> None:
+    kwargs = {"epochs": 5, "warmup_epochs": 1, "lr": 0.1, "batch_size": 8, **bad}
+    with pytest.raises(ValueError, match="training"):
+        TrainingConfig(**kwargs)
+
+
+def _state(path) -> dict[str, torch.Tensor]:
+    return load_model_record(path)["state_dict"]
+
+
+def test_resume_in_process_is_bit_identical(tmp_path) -> None:
+    full = tmp_path / "full.pt"
+    train_model(spec(), full, log=lambda m: None)
+    resumed = tmp_path / "resumed.pt"
+    assert train_model(spec(), resumed, log=lambda m: None, stop_after_epoch=1) == {}
+    assert not resumed.exists() and (tmp_path / "resumed.pt.epoch.pt").exists()
+    messages: list[str] = []
+    train_model(spec(), resumed, log=messages.append)
+    assert any("continuing at epoch 2" in m for m in messages)
+    a, b = _state(full), _state(resumed)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not (tmp_path / "resumed.pt.epoch.pt").exists()
+
+
+def test_different_seed_or_spec_gives_different_weights(tmp_path) -> None:
+    train_model(spec(epochs=1), tmp_path / "a.pt", log=lambda m: None)
+    other = spec(epochs=1)
+    other["seed"] = 4
+    train_model(other, tmp_path / "b.pt", log=lambda m: None)
+    a, b = _state(tmp_path / "a.pt"), _state(tmp_path / "b.pt")
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+
+
+def test_checkpoint_of_another_spec_is_not_resumed(tmp_path) -> None:
+    out = tmp_path / "m.pt"
+    train_model(spec(), out, log=lambda m: None, stop_after_epoch=1)
+    messages: list[str] = []
+    train_model(spec(method="ls", tau=0.1), out, log=messages.append)
+    assert any("belongs to another spec" in m for m in messages)
+    assert not any("resuming" in m for m in messages)
+
+
+def test_model_file_records_provenance(tmp_path) -> None:
+    out = tmp_path / "m.pt"
+    train_model(spec(epochs=1), out, log=lambda m: None)
+    # Safe loading is the only loading: weights_only=True must accept the file.
+    record = torch.load(out, weights_only=True)
+    assert record["format"] == MODEL_FORMAT
+    assert record["architecture"]["arch"] == "resnet18"
+    assert record["dataset"]["name"] == "digits"
+    assert record["mechanism"]["name"] == "st" and record["seed"] == 3
+    assert 0.0 <= record["metrics"]["test_acc"] <= 1.0
+    assert {"torch", "torchvision", "python", "transferlab"} <= set(record["versions"])
+    model = load_model(out)
+    assert not model.training
+    x = torch.rand(2, 3, 8, 8)
+    assert model(x).shape == (2, 10)
+
+
+def _train_cmd(spec_json: str, model, log_threads: int = 1) -> list[str]:
+    return [
+        sys.executable, "-m", "transferlab", "train", "--spec", spec_json,
+        "--model", str(model), "--record", str(model) + ".json",
+        "--device", "cpu", "--threads", str(log_threads),
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_kill_9_then_rerun_resumes_and_matches_uninterrupted(tmp_path) -> None:
+    spec_json = json.dumps(spec(epochs=6))
+    env = subprocess_env()
+    full = tmp_path / "full.pt"
+    subprocess.run(_train_cmd(spec_json, full), env=env, check=True, capture_output=True)
+
+    killed = tmp_path / "killed.pt"
+    ckpt = tmp_path / "killed.pt.epoch.pt"
+    proc = subprocess.Popen(_train_cmd(spec_json, killed), env=env, stdout=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if ckpt.exists() and torch.load(ckpt, weights_only=True)["schedule"]["next_epoch"] >= 2:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "training finished before it could be killed"
+    assert not killed.exists()
+    done = torch.load(ckpt, weights_only=True)["schedule"]["next_epoch"]
+
+    rerun = subprocess.run(
+        _train_cmd(spec_json, killed), env=env, check=True, capture_output=True, text=True
+    )
+    assert f"continuing at epoch {done + 1}" in rerun.stdout
+    a, b = _state(full), _state(killed)
+    assert all(torch.equal(a[k], b[k]) for k in a)

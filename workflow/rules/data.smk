@@ -1,0 +1,20 @@
+# Data: check that each data set is present (downloading it if its options allow).
+
+
+rule prepare_data:
+    input:
+        code=library_sources("data"),
+    output:
+        summary=f"{RESULTS}/data/{{dataset}}.json",
+    log:
+        f"{RESULTS}/logs/prepare_data/{{dataset}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/prepare_data/{{dataset}}.tsv"
+    conda:
+        "../../envs/transferlab.yaml"
+    params:
+        name=lambda wc: dataset_name(wc.dataset),
+        options=dataset_options,
+    shell:
+        "python -m transferlab prepare-data --dataset {params.name} --options {params.options:q}"
+        " --out {output.summary} > {log} 2>&1"

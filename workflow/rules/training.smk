@@ -1,0 +1,30 @@
+# Training: one job per model (surrogates: mechanism × tau × seed; targets: ST per seed).
+# The epoch checkpoint <model>.epoch.pt is not a declared output, so it survives a
+# killed or failed job and the re-run resumes from it.
+
+
+rule train:
+    input:
+        data=f"{RESULTS}/data/{{dataset}}.json",
+        code=library_sources("data", "models", "mechanisms", "training", "evaluation"),
+    output:
+        model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
+        record=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.json",
+    log:
+        f"{RESULTS}/logs/train/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.tsv"
+    conda:
+        "../../envs/transferlab.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=gpu_count,
+        cpus_per_gpu=lambda wc, threads: threads,
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 720 * attempt,
+    params:
+        spec=training_spec,
+        device=config["device"],
+    shell:
+        "python -m transferlab train --spec {params.spec:q} --model {output.model}"
+        " --record {output.record} --device {params.device} --threads {threads} >> {log} 2>&1"
