@@ -1,0 +1,144 @@
+"""scikit-learn's bundled 8×8 handwritten digits, the embedded default (SPEC §2).
+
+1,797 real images, 10 classes, pixel values 0..16 mapped to [0,1] by /16.
+A fixed stratified train/test split (split seed 0, independent of every
+training seed), bilinearly resized to ``size``×``size`` (antialias off, clamped
+to [0,1]) and repeated to 3 channels. Needs no files and no network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from transferlab.data.augment import InMemoryTrainingData
+from transferlab.data.base import (
+    DATASETS,
+    DatasetInfo,
+    DatasetSource,
+    check_batch_size,
+    check_limit,
+    check_split,
+    class_balanced_order,
+)
+
+SPLIT_SEED = 0
+# Per-channel mean and population std over every pixel of the train split at
+# the default options (size 16, test_fraction 0.25); the channels are copies.
+# Computed once from the data (tests/test_data.py recomputes them).
+DIGITS_MEAN = (0.3052, 0.3052, 0.3052)
+DIGITS_STD = (0.3188, 0.3188, 0.3188)
+
+
+@lru_cache(maxsize=1)
+def _raw_digits() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return bunch.images.astype(np.float32) / 16.0, bunch.target.astype(np.int64)
+
+
+def digits_split_indices(test_fraction: float) -> dict[str, np.ndarray]:
+    """Indices of the fixed stratified split, each split sorted in file order."""
+    from sklearn.model_selection import train_test_split
+
+    _, labels = _raw_digits()
+    train, test = train_test_split(
+        np.arange(labels.shape[0]),
+        test_size=test_fraction,
+        stratify=labels,
+        random_state=SPLIT_SEED,
+    )
+    return {"train": np.sort(train), "test": np.sort(test)}
+
+
+def resize_square(images: Tensor, size: int) -> Tensor:
+    """Bilinear resize (align_corners=False, no antialias) to size×size, clamped to [0,1]."""
+    if images.shape[-1] == size and images.shape[-2] == size:
+        return images.clone()
+    resized = F.interpolate(
+        images, size=(size, size), mode="bilinear", align_corners=False, antialias=False
+    )
+    return resized.clamp_(0.0, 1.0)
+
+
+@DATASETS.register("digits")
+class Digits(DatasetSource):
+    """Options: ``size`` (square side, default 16), ``test_fraction`` (default 0.25).
+
+    ``limit`` order: class-balanced round-robin over the split's file order
+    (see ``class_balanced_order``). Train augmentation: zero-pad by
+    max(1, round(size/8)) (2 at size 16) and random-crop back; no flip, because
+    mirrored digits are different (or no) digits.
+    """
+
+    name = "digits"
+    label = "Digits"
+    option_defaults = {"size": 16, "test_fraction": 0.25}
+
+    def check_options(self) -> None:
+        size = self.options["size"]
+        if isinstance(size, bool) or not isinstance(size, int) or size < 4:
+            raise self.option_error("size", "an int >= 4")
+        fraction = self.options["test_fraction"]
+        # stratification needs at least one sample per class (10) on each side
+        if (
+            isinstance(fraction, bool)
+            or not isinstance(fraction, (int, float))
+            or not 0.01 <= fraction <= 0.99
+        ):
+            raise self.option_error("test_fraction", "a number in [0.01, 0.99]")
+
+    @property
+    def size(self) -> int:
+        return int(self.options["size"])  # type: ignore[call-overload]
+
+    def info(self) -> DatasetInfo:
+        return DatasetInfo(
+            name=self.name,
+            label=self.label,
+            num_classes=10,
+            mean=DIGITS_MEAN,
+            std=DIGITS_STD,
+            image_size=self.size,
+            class_names=tuple(str(k) for k in range(10)),
+        )
+
+    def ensure(self) -> None:
+        """Bundled with scikit-learn: always present."""
+
+    def split(self, split: str) -> tuple[Tensor, Tensor]:
+        """All images (N,3,size,size) float32 in [0,1] and labels of ``split``, balanced order."""
+        check_split(split)
+        images, labels = _raw_digits()
+        index = digits_split_indices(float(self.options["test_fraction"]))[split]  # type: ignore[arg-type]
+        x = torch.from_numpy(images[index]).unsqueeze(1)
+        y = torch.from_numpy(labels[index])
+        order = class_balanced_order(y)
+        x = resize_square(x[order], self.size).expand(-1, 3, -1, -1).contiguous()
+        return x, y[order].clone()
+
+    def load(self, split: str, limit: int | None) -> tuple[Tensor, Tensor]:
+        check_limit(limit)
+        x, y = self.split(split)
+        if limit is not None:
+            x, y = x[:limit].clone(), y[:limit].clone()
+        return x, y
+
+    def iterate(
+        self, split: str, batch_size: int, limit: int | None
+    ) -> Iterator[tuple[Tensor, Tensor]]:
+        check_batch_size(batch_size)
+        x, y = self.load(split, limit)
+        return (
+            (x[s : s + batch_size], y[s : s + batch_size]) for s in range(0, x.shape[0], batch_size)
+        )
+
+    def training_data(self) -> InMemoryTrainingData:
+        x, y = self.split("train")
+        return InMemoryTrainingData(x, y, pad=max(1, round(self.size / 8)), flip=False)
