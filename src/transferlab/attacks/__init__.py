@@ -1,0 +1,62 @@
+"""L∞ transfer attacks (SPEC §7): PGD, MI, DI, DIM, one module each, in a registry.
+
+``build_attack(name, **settings)`` constructs a registered attack; every
+attack is called as ``attack(model, x, y, *, generator) -> x_adv`` and
+``run_attack`` drives it over a data set in deterministic batches.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from transferlab.attacks import di, dim, mi, pgd
+from transferlab.attacks.base import (
+    ATTACKS,
+    NORM,
+    Attack,
+    default_step_size,
+    run_attack,
+    target_labels,
+)
+from transferlab.attacks.di import DI, diverse_input, padded_size
+from transferlab.attacks.dim import DIM
+from transferlab.attacks.mi import MI, momentum_update
+from transferlab.attacks.pgd import PGD
+
+# The modules are imported for their registration side effect.
+_REGISTERED_MODULES = (pgd, mi, di, dim)
+
+
+def attack_settings_names(name: str) -> list[str]:
+    """The keyword arguments the registered attack ``name`` accepts."""
+    parameters = inspect.signature(ATTACKS.get(name).__init__).parameters
+    return [p for p, spec in parameters.items() if spec.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+def build_attack(name: str, **settings: Any) -> Attack:
+    """Instantiate the registered attack ``name`` (pgd, mi, di, dim) with ``settings``."""
+    allowed = attack_settings_names(name)
+    unknown = sorted(set(settings) - set(allowed))
+    if unknown:
+        raise ValueError(f"attack {name!r}: unknown setting(s) {unknown}; allowed: {allowed}")
+    return ATTACKS.get(name)(**settings)
+
+
+__all__ = [
+    "ATTACKS",
+    "DI",
+    "DIM",
+    "MI",
+    "NORM",
+    "PGD",
+    "Attack",
+    "attack_settings_names",
+    "build_attack",
+    "default_step_size",
+    "diverse_input",
+    "momentum_update",
+    "padded_size",
+    "run_attack",
+    "target_labels",
+]
