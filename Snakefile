@@ -16,6 +16,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/accuracy.smk"
+include: "workflow/rules/attacks.smk"
 
 
 rule all:

@@ -99,6 +99,83 @@ def cmd_table12(args: argparse.Namespace) -> None:
     _log(f"wrote {args.out} ({len(table)} rows)")
 
 
+def cmd_attack(args: argparse.Namespace) -> None:
+    from transferlab.crafting import craft_adversarial_sets
+
+    _set_threads(args.threads)
+    spec = json.loads(args.spec)
+    craft_adversarial_sets(
+        args.model,
+        json.loads(args.outputs),
+        dataset=spec["dataset"],
+        evaluation=spec["evaluation"],
+        attack=spec["attack"],
+        batch_size=spec["batch_size"],
+        seed=spec["seed"],
+        device=_resolve_device(args.device),
+        log=_log,
+    )
+
+
+def cmd_transfer(args: argparse.Namespace) -> None:
+    from transferlab.checkpoints import atomic_path, atomic_write_text
+    from transferlab.crafting import evaluate_adversarial_sets
+
+    _set_threads(args.threads)
+    spec = json.loads(args.spec)
+    summary, samples = evaluate_adversarial_sets(
+        args.adversarial,
+        json.loads(args.targets),
+        dataset=spec["dataset"],
+        evaluation=spec["evaluation"],
+        batch_size=spec["batch_size"],
+        device=_resolve_device(args.device),
+        log=_log,
+    )
+    atomic_write_text(args.out, summary.to_csv(index=False))
+    with atomic_path(args.samples) as tmp:
+        samples.to_csv(tmp, index=False, compression="gzip")
+
+
+def cmd_asr_table(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.transfer import aggregate_asr, render_markdown
+
+    spec = json.loads(args.spec)
+    frames = [
+        pd.read_csv(e["csv"]).assign(surrogate=e["surrogate"], seed=e["seed"])
+        for e in spec["inputs"]
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    df = df[df["attack"].isin(spec["attacks"]) & df["eps"].isin(spec["budgets"])]
+    surrogates = list(dict.fromkeys(e["surrogate"] for e in spec["inputs"]))
+    # Row order of the paper's tables: surrogate, attack, mode (U before T), eps, target.
+    ranks = {
+        "surrogate": surrogates,
+        "attack": spec["attacks"],
+        "mode": ["untargeted", "targeted"],
+        "target": spec["targets"],
+    }
+    df = df.sort_values(
+        ["surrogate", "attack", "mode", "eps", "target"],
+        key=lambda c: c.map({v: i for i, v in enumerate(ranks[c.name])}) if c.name in ranks else c,
+        kind="stable",
+    )
+    df = df.assign(dataset=spec["dataset"], eps=df["eps"] / 255, attack=df["attack"].str.upper())
+    table = aggregate_asr(df)
+    if args.markdown:
+        text = (
+            f"# {spec['title']}\n\nASR in %, mean±std over seeds; U = untargeted, T = targeted.\n\n"
+        )
+        text += render_markdown(table, surrogate_order=surrogates)
+        atomic_write_text(args.markdown, text)
+    table["eps"] = table["eps"].map(lambda e: f"{round(e * 255)}/255")
+    atomic_write_text(args.out, table.round(4).to_csv(index=False))
+    _log(f"wrote {args.out} ({len(table)} rows)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="transferlab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -124,6 +201,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--markdown")
     p.set_defaults(func=cmd_table12)
+
+    p = sub.add_parser("attack", help="craft and store one surrogate's adversarial examples")
+    p.add_argument("--model", required=True)
+    p.add_argument(
+        "--spec", required=True, help="JSON: dataset, evaluation, attack, batch_size, seed"
+    )
+    p.add_argument("--outputs", required=True, help="JSON list of {path, mode, eps}")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=cmd_attack)
+
+    p = sub.add_parser("transfer", help="evaluate stored adversarial examples on targets")
+    p.add_argument("--adversarial", nargs="+", required=True, help="HDF5 files")
+    p.add_argument("--targets", required=True, help="JSON {label: model path}")
+    p.add_argument("--spec", required=True, help="JSON: dataset, evaluation, batch_size")
+    p.add_argument("--out", required=True, help="summary CSV")
+    p.add_argument("--samples", required=True, help="per-sample outcomes (.csv.gz)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=cmd_transfer)
+
+    p = sub.add_parser("asr-table", help="Tables II-IV from transfer summaries")
+    p.add_argument("--spec", required=True, help="JSON: title, dataset, attacks, budgets, inputs")
+    p.add_argument("--out", required=True)
+    p.add_argument("--markdown")
+    p.set_defaults(func=cmd_asr_table)
     return parser
 
 

@@ -99,6 +99,53 @@ def check_config(config: dict[str, Any]) -> None:
                     f"{mkey}.table_tau: tau index {selected} out of range; "
                     f"allowed: 1..{len(grid)} (1-based index into {mkey}.grid)"
                 )
+    _check_attacks(config)
+
+
+def _check_attacks(config: dict[str, Any]) -> None:
+    from transferlab.attacks import ATTACKS, attack_settings_names
+
+    for ds_key, ds in config["datasets"].items():
+        methods = ds.get("attacks", {}).get("methods", {})
+        for name, settings in methods.items():
+            key = f"datasets.{ds_key}.attacks.methods.{name}"
+            if name not in ATTACKS:
+                raise ConfigError(
+                    f"{key}: unknown attack {name!r}; allowed: {', '.join(ATTACKS.names())}"
+                )
+            allowed = set(attack_settings_names(name)) - {"eps", "targeted"}
+            unknown = set(settings) - allowed
+            if unknown:
+                raise ConfigError(
+                    f"{key}: unknown setting(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
+                )
+    for table, tcfg in config.get("tables", {}).items():
+        key = f"tables.{table}"
+        ds_key = tcfg["dataset"]
+        if ds_key not in config["datasets"]:
+            raise ConfigError(
+                f"{key}.dataset: {ds_key!r} is not a configured data set; "
+                f"allowed: {', '.join(config['datasets'])}"
+            )
+        ds = config["datasets"][ds_key]
+        methods = ds.get("attacks", {}).get("methods", {})
+        for attack in tcfg.get("attacks", ["pgd"]):
+            if attack not in methods:
+                raise ConfigError(
+                    f"{key}.attacks: {attack!r} is not in datasets.{ds_key}.attacks.methods; "
+                    f"allowed: {', '.join(methods)}"
+                )
+        for budget in tcfg.get("budgets", []):
+            if budget not in config["budgets"]:
+                raise ConfigError(
+                    f"{key}.budgets: {budget} is not in budgets; allowed: {config['budgets']}"
+                )
+        for method in tcfg.get("surrogates", []):
+            if method not in ds["mechanisms"]:
+                raise ConfigError(
+                    f"{key}.surrogates: {method!r} is not in datasets.{ds_key}.mechanisms; "
+                    f"allowed: {', '.join(ds['mechanisms'])}"
+                )
 
 
 def format_tau(value: Any) -> str:
@@ -125,3 +172,33 @@ def surrogate_label(method: str, tau_index: int, grid: list[Any]) -> str:
         parts = ",".join(f"{n}={format_tau(v)}" for n, v in zip(mech.tau_name, value, strict=True))
         return f"{mech.label} {parts}"
     return f"{mech.label} {mech.tau_name}={format_tau(value)}"
+
+
+# The paper's row order of Tables II-IV; mechanisms outside it follow in config order.
+PAPER_ROW_ORDER = ("st", "mu", "cm", "co", "ls", "at", "ir", "jr", "er", "sam", "sam_ir", "sam_jr")
+
+
+def table_rows(
+    mechanisms: dict[str, Any], only: list[str] | None = None
+) -> list[tuple[str, str, int]]:
+    """(row label, mechanism, tau index) of the surrogate rows of Tables II/III/IV.
+
+    Augmentations (τ named p or M) give two rows, τ=1 and τ=last (the paper's
+    τ=1 and τ=5); every other mechanism one row at its ``table_tau`` (default 1),
+    labelled by the mechanism alone (``AT``, ``SAM&JR``).
+    """
+    from transferlab.mechanisms import MECHANISMS
+
+    names = [m for m in PAPER_ROW_ORDER if m in mechanisms]
+    names += [m for m in mechanisms if m not in PAPER_ROW_ORDER]
+    if only is not None:
+        names = [m for m in names if m in only]
+    rows = []
+    for method in names:
+        mech = MECHANISMS.get(method)
+        grid = mechanisms[method]["grid"]
+        if mech.tau_name in ("p", "M") and len(grid) > 1:
+            rows += [(f"{mech.label} tau={i}", method, i) for i in (1, len(grid))]
+        else:
+            rows.append((mech.label, method, int(mechanisms[method].get("table_tau") or 1)))
+    return rows

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from transferlab.config import ConfigError, check_config, surrogate_label
+from transferlab.config import ConfigError, check_config, surrogate_label, table_rows
 
 validate(config, workflow.source_path("../schemas/config.schema.yaml"), set_default=True)
 try:
@@ -19,6 +19,7 @@ wildcard_constraints:
     method="[a-z_]+",
     tau="[0-9]+",
     seed="[0-9]+",
+    attack="[a-z]+",
 
 
 RESULTS = "results"
@@ -77,7 +78,61 @@ def model_label(dataset, arch, method, tau, role):
 
 
 def all_targets():
-    return [f"{RESULTS}/tables/table12.csv"]
+    tables = [f"{RESULTS}/tables/table12.csv"]
+    tables += [f"{RESULTS}/tables/{name}.csv" for name in config["tables"]]
+    return tables
+
+
+def adversarial_paths(dataset, arch, method, tau, seed, attack):
+    stem = model_stem(dataset, arch, method, tau, seed).replace("/models/", "/adversarial/", 1)
+    return [
+        f"{stem}/{attack}/{mode}-eps{eps}.h5"
+        for mode in config["modes"]
+        for eps in config["budgets"]
+    ]
+
+
+def transfer_stem(dataset, arch, method, tau, seed, attack):
+    return (
+        model_stem(dataset, arch, method, tau, seed).replace("/models/", "/transfer/", 1)
+        + f"/{attack}"
+    )
+
+
+def asr_table_inputs(table):
+    """[{csv, surrogate, seed}] of every surrogate row × seed of an ASR table."""
+    tcfg = config["tables"][table]
+    dataset = tcfg["dataset"]
+    ds = dataset_config(dataset)
+    entries = []
+    for label, method, tau in table_rows(ds["mechanisms"], tcfg.get("surrogates")):
+        for attack in tcfg.get("attacks", ["pgd"]):
+            for seed in ds["seeds"]:
+                stem = transfer_stem(dataset, ds["surrogate"], method, tau, seed, attack)
+                entries.append({"csv": f"{stem}.csv", "surrogate": label, "seed": seed})
+    return entries
+
+
+def asr_table_spec(table):
+    tcfg = config["tables"][table]
+    ds = dataset_config(tcfg["dataset"])
+    titles = {
+        "table2": "Table II: PGD transfer ASR",
+        "table3": "Table III: PGD transfer ASR",
+        "table4": "Table IV: PGD / MI / DIM transfer ASR",
+    }
+    label = DATASET_LABELS.get(dataset_name(tcfg["dataset"]), tcfg["dataset"])
+    return json.dumps(
+        {
+            "title": f"{titles[table]} ({label})",
+            "dataset": label,
+            "attacks": tcfg.get("attacks", ["pgd"]),
+            "budgets": tcfg.get("budgets", config["budgets"]),
+            "targets": ds["targets"],
+            "inputs": asr_table_inputs(table),
+        },
+        sort_keys=True,
+    )
 
 
 # ---- params slices: each job sees only the config it depends on ----------------------
@@ -107,6 +162,33 @@ def training_spec(wildcards):
         "seed": int(wildcards.seed),
     }
     return json.dumps(spec, sort_keys=True)
+
+
+DATASET_LABELS = {"digits": "Digits", "cifar10": "CIFAR-10", "imagenette": "ImageNette"}
+
+
+def evaluation_spec(wildcards, with_attack=True):
+    ds = dataset_config(wildcards.dataset)
+    spec = {
+        "dataset": {"name": dataset_name(wildcards.dataset), "options": ds["options"]},
+        "evaluation": ds["evaluation"],
+        "batch_size": ds["attacks"]["batch_size"],
+    }
+    if with_attack:
+        spec["attack"] = {
+            "name": wildcards.attack,
+            "settings": ds["attacks"]["methods"][wildcards.attack],
+        }
+        spec["seed"] = ds["attacks"]["seed"]
+    return json.dumps(spec, sort_keys=True)
+
+
+def target_model_paths(wildcards):
+    ds = dataset_config(wildcards.dataset)
+    seed = ds["target_seeds"][0]
+    return {
+        arch: model_stem(wildcards.dataset, arch, "st", 1, seed) + ".pt" for arch in ds["targets"]
+    }
 
 
 def dataset_options(wildcards):

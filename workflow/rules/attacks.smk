@@ -1,0 +1,101 @@
+# Attacks: one job per (surrogate model, attack) writes one HDF5 file per mode × budget;
+# transfer: one job per (surrogate model, attack) evaluates those files on every target.
+
+
+rule attack:
+    input:
+        model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
+        code=library_sources("data", "models", "attacks", "store", "transfer", "crafting"),
+    output:
+        sets=[
+            f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}/{mode}-eps{eps}.h5"
+            for mode in config["modes"]
+            for eps in config["budgets"]
+        ],
+    log:
+        f"{RESULTS}/logs/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.tsv"
+    conda:
+        "../../envs/transferlab.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=gpu_count,
+        cpus_per_gpu=lambda wc, threads: threads,
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 120 * attempt,
+    params:
+        spec=evaluation_spec,
+        outputs=lambda wc, output: json.dumps(
+            [
+                {"path": path, "mode": mode, "eps": eps}
+                for path, (mode, eps) in zip(
+                    output.sets, [(m, e) for m in config["modes"] for e in config["budgets"]]
+                )
+            ]
+        ),
+        device=config["device"],
+    shell:
+        "python -m transferlab attack --model {input.model} --spec {params.spec:q}"
+        " --outputs {params.outputs:q} --device {params.device} --threads {threads} > {log} 2>&1"
+
+
+rule transfer:
+    input:
+        sets=lambda wc: adversarial_paths(
+            wc.dataset, wc.arch, wc.method, wc.tau, wc.seed, wc.attack
+        ),
+        targets=lambda wc: list(target_model_paths(wc).values()),
+        code=library_sources("data", "models", "store", "transfer", "crafting"),
+    output:
+        summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.csv",
+        samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.samples.csv.gz",
+    log:
+        f"{RESULTS}/logs/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.tsv"
+    group:
+        "transfer"
+    conda:
+        "../../envs/transferlab.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=gpu_count,
+        cpus_per_gpu=lambda wc, threads: threads,
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 30 * attempt,
+    params:
+        spec=lambda wc: evaluation_spec(wc, with_attack=False),
+        targets=lambda wc: json.dumps(target_model_paths(wc)),
+        device=config["device"],
+    shell:
+        "python -m transferlab transfer --adversarial {input.sets} --targets {params.targets:q}"
+        " --spec {params.spec:q} --out {output.summary} --samples {output.samples}"
+        " --device {params.device} --threads {threads} > {log} 2>&1"
+
+
+for _table in config["tables"]:
+
+    rule:
+        name:
+            f"{_table}"
+        input:
+            summaries=(
+                [e["csv"] for e in asr_table_inputs(_table)] if _table in config["tables"] else []
+            ),
+            code=library_sources("transfer", "cli"),
+        output:
+            csv=f"{RESULTS}/tables/{_table}.csv",
+            md=f"{RESULTS}/tables/{_table}.md",
+        log:
+            f"{RESULTS}/logs/{_table}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/{_table}.tsv"
+        localrule: True
+        conda:
+            "../../envs/transferlab.yaml"
+        params:
+            spec=asr_table_spec(_table),
+        shell:
+            "python -m transferlab asr-table --spec {params.spec:q} --out {output.csv}"
+            " --markdown {output.md} > {log} 2>&1"
