@@ -29,8 +29,13 @@ TINY_CONFIG: dict[str, Any] = {
             "targets": ["VGG16"],
             "training": {"epochs": 2, "warmup_epochs": 1, "lr": 0.05, "batch_size": 128},
             "mechanisms": {"st": {"grid": [None]}, "ls": {"grid": [0.1, 0.2]}},
+            "evaluation": {"split": "test", "n_samples": 24},
+            "attacks": {"batch_size": 24, "methods": {"pgd": {"steps": 3}}},
         }
     },
+    "budgets": [4, 16],
+    "modes": ["untargeted", "targeted"],
+    "tables": {"table2": {"dataset": "digits"}},
 }
 
 

@@ -94,7 +94,8 @@ def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu")
     from transferlab.models import build_model
 
     record = load_model_record(path)
-    model = build_model(**record["architecture"])
+    # The stored weights replace any pretrained ones: never fetch them again.
+    model = build_model(**{**record["architecture"], "pretrained": False})
     model.load_state_dict(record["state_dict"])
     model.to(device)
     model.eval()
