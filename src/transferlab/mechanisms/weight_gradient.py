@@ -1,0 +1,38 @@
+"""ER: explicit weight-gradient-norm regularization (SPEC §4, Table XI)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from transferlab.mechanisms.base import MECHANISMS, Mechanism, soft_cross_entropy
+from transferlab.mechanisms.magnitude import check_tau
+
+
+def weight_gradient_regularized_loss(
+    model: nn.Module, x: Tensor, target: Tensor, lam: float
+) -> Tensor:
+    """L + (λ/2)‖∇_θ L‖², θ = every parameter that requires grad (double backprop)."""
+    loss = soft_cross_entropy(model(x), target)
+    if lam == 0:
+        return loss
+    params = [p for p in model.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, params, create_graph=True, allow_unused=True)
+    squared = sum(g.pow(2).sum() for g in grads if g is not None)
+    return loss + 0.5 * lam * squared
+
+
+@MECHANISMS.register("er")
+class WeightGradientRegularization(Mechanism):
+    """ER (λ): cross-entropy plus (λ/2) times the squared weight-gradient norm."""
+
+    label = "ER"
+    tau_name = "lambda"
+    tau_min = 0.0
+
+    def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:
+        super().__init__(tau, num_classes=num_classes, **settings)
+        self.tau = check_tau(type(self), tau)
+
+    def loss(self, model: nn.Module, x: Tensor, target: Tensor) -> Tensor:
+        return weight_gradient_regularized_loss(model, x, target, float(self.tau))
