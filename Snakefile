@@ -17,6 +17,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/accuracy.smk"
 include: "workflow/rules/attacks.smk"
+include: "workflow/rules/metrics.smk"
 
 
 rule all:

@@ -19,7 +19,7 @@ TINY_CONFIG: dict[str, Any] = {
     "datasets": {
         "digits": {
             "options": {"size": 8},
-            "seeds": [0],
+            "seeds": [0, 1],
             "target_seeds": [0],
             "architectures": {
                 "ResNet18": {"arch": "resnet18", "width": 0.125},
@@ -28,14 +28,27 @@ TINY_CONFIG: dict[str, Any] = {
             "surrogate": "ResNet18",
             "targets": ["VGG16"],
             "training": {"epochs": 2, "warmup_epochs": 1, "lr": 0.05, "batch_size": 128},
-            "mechanisms": {"st": {"grid": [None]}, "ls": {"grid": [0.1, 0.2]}},
+            "mechanisms": {
+                "st": {"grid": [None]},
+                "ls": {"grid": [0.1, 0.2]},
+                "at": {"grid": [0.1, 0.5], "table_tau": 2, "settings": {"steps": 1}},
+                "sam": {"grid": [0.05]},
+            },
+            "metrics": {"n_samples": 16, "batch_size": 16},
             "evaluation": {"split": "test", "n_samples": 24},
             "attacks": {"batch_size": 24, "methods": {"pgd": {"steps": 3}}},
         }
     },
     "budgets": [4, 16],
     "modes": ["untargeted", "targeted"],
-    "tables": {"table2": {"dataset": "digits"}},
+    "tables": {
+        "table2": {"dataset": "digits"},
+        "table7": {
+            "dataset": "digits",
+            "target": "VGG16",
+            "target_trainings": {"st": 1, "ls": 1, "at": 1},
+        },
+    },
 }
 
 

@@ -176,6 +176,83 @@ def cmd_asr_table(args: argparse.Namespace) -> None:
     _log(f"wrote {args.out} ({len(table)} rows)")
 
 
+def cmd_measure(args: argparse.Namespace) -> None:
+    from transferlab.measurements import measure_model
+
+    _set_threads(args.threads)
+    spec = json.loads(args.spec)
+    measure_model(
+        args.model,
+        dataset=spec["dataset"],
+        metrics=spec["metrics"],
+        smoothness_csv=args.smoothness,
+        smoothness_json=args.summary,
+        gradients_path=args.gradients,
+        device=_resolve_device(args.device),
+        log=_log,
+    )
+
+
+PATH_KEYS = ("gradients", "summary")
+
+
+def cmd_similarity(args: argparse.Namespace) -> None:
+    from transferlab.measurements import pairwise_similarities
+
+    sources, targets = json.loads(args.sources), json.loads(args.targets)
+    pairs = []
+    for src in sources:
+        for tgt in targets:
+            if args.different_seeds and src["seed"] == tgt["seed"]:
+                continue
+            pairs.append(
+                {
+                    "source": src["gradients"],
+                    "target": tgt["gradients"],
+                    **{f"source_{k}": v for k, v in src.items() if k not in PATH_KEYS},
+                    **{f"target_{k}": v for k, v in tgt.items() if k not in PATH_KEYS},
+                }
+            )
+    summary = pairwise_similarities(pairs, summary_csv=args.out, samples_csv=args.samples)
+    _log(f"wrote {args.out} ({len(summary)} pairs)")
+
+
+def cmd_table7(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.similarity import table7
+
+    pairs = pd.read_csv(args.similarity)
+    frame = pairs.drop(columns=["source_method", "target_method"]).rename(
+        columns={"source_label": "source_method", "target_label": "target_method"}
+    )
+    long, scores = table7(frame, reference=args.reference)
+    long = long.merge(scores, on="surrogate", how="left")
+    long.insert(0, "dataset", args.dataset)
+    atomic_write_text(args.out, long.round(6).to_csv(index=False))
+    if args.markdown:
+        wide = long.pivot(index="surrogate", columns="target_training", values="value")
+        wide = wide.reindex(index=pd.unique(long["surrogate"]))
+        wide = wide[list(pd.unique(long["target_training"]))]
+        wide["score"] = scores.set_index("surrogate")["score"]
+        text = (
+            f"# Table VII: cross-architecture gradient similarity ({args.dataset})\n\n"
+            f"Rows: surrogate training; columns: target training. The {args.reference} row is "
+            "the mean cosine similarity S̃; other rows are the difference to it. "
+            "Score = number of positive minus negative differences.\n\n"
+        )
+        text += wide.round(3).to_markdown() + "\n"
+        atomic_write_text(args.markdown, text)
+    _log(f"wrote {args.out}")
+
+
+def cmd_figures(args: argparse.Namespace) -> None:
+    from transferlab.figures import metric_figures
+
+    metric_figures(json.loads(args.spec), log=_log)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="transferlab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -227,12 +304,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--markdown")
     p.set_defaults(func=cmd_asr_table)
+
+    p = sub.add_parser("measure", help="smoothness and input gradients of one model")
+    p.add_argument("--model", required=True)
+    p.add_argument("--spec", required=True, help="JSON: dataset, metrics")
+    p.add_argument("--smoothness", required=True, help="per-sample CSV")
+    p.add_argument("--summary", required=True, help="summary JSON")
+    p.add_argument("--gradients", required=True, help="input gradients (.pt)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=cmd_measure)
+
+    p = sub.add_parser("similarity", help="gradient similarity of model pairs")
+    p.add_argument("--sources", required=True, help="JSON list of {gradients, label, ...}")
+    p.add_argument("--targets", required=True, help="JSON list of {gradients, label, ...}")
+    p.add_argument("--different-seeds", action="store_true", help="skip same-seed pairs")
+    p.add_argument("--out", required=True)
+    p.add_argument("--samples", required=True)
+    p.set_defaults(func=cmd_similarity)
+
+    p = sub.add_parser("table7", help="Table VII from cross-architecture similarities")
+    p.add_argument("--similarity", required=True)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--reference", default="ST")
+    p.add_argument("--out", required=True)
+    p.add_argument("--markdown")
+    p.set_defaults(func=cmd_table7)
+
+    p = sub.add_parser("figures", help="Figures 3-11 of one data set")
+    p.add_argument("--spec", required=True)
+    p.set_defaults(func=cmd_figures)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from transferlab.data import DatasetMissingError
+    from transferlab.models import PretrainedWeightsUnavailable
+    from transferlab.store import AdversarialFileError
+
     args = build_parser().parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except (DatasetMissingError, PretrainedWeightsUnavailable, AdversarialFileError) as err:
+        # Input problems the user must fix: the message says how; a traceback would bury it.
+        print(f"error: {err}", file=sys.stderr, flush=True)
+        return 2
     return 0
 
 

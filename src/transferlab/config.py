@@ -128,6 +128,9 @@ def _check_attacks(config: dict[str, Any]) -> None:
                 f"allowed: {', '.join(config['datasets'])}"
             )
         ds = config["datasets"][ds_key]
+        if table == "table7":
+            _check_table7(tcfg, ds, ds_key)
+            continue
         methods = ds.get("attacks", {}).get("methods", {})
         for attack in tcfg.get("attacks", ["pgd"]):
             if attack not in methods:
@@ -146,6 +149,32 @@ def _check_attacks(config: dict[str, Any]) -> None:
                     f"{key}.surrogates: {method!r} is not in datasets.{ds_key}.mechanisms; "
                     f"allowed: {', '.join(ds['mechanisms'])}"
                 )
+
+
+def _check_table7(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None:
+    if tcfg["target"] not in ds["architectures"]:
+        raise ConfigError(
+            f"tables.table7.target: {tcfg['target']!r} is not a key of "
+            f"datasets.{ds_key}.architectures; allowed: {', '.join(ds['architectures'])}"
+        )
+    for method, tau in tcfg["target_trainings"].items():
+        if method not in ds["mechanisms"]:
+            raise ConfigError(
+                f"tables.table7.target_trainings.{method}: not in datasets.{ds_key}.mechanisms; "
+                f"allowed: {', '.join(ds['mechanisms'])}"
+            )
+        size = len(ds["mechanisms"][method]["grid"])
+        if not 1 <= tau <= size:
+            raise ConfigError(
+                f"tables.table7.target_trainings.{method}: tau index {tau} out of range; "
+                f"allowed: 1..{size}"
+            )
+    for method in tcfg.get("surrogates", []):
+        if method not in ds["mechanisms"]:
+            raise ConfigError(
+                f"tables.table7.surrogates: {method!r} is not in datasets.{ds_key}.mechanisms; "
+                f"allowed: {', '.join(ds['mechanisms'])}"
+            )
 
 
 def format_tau(value: Any) -> str:
@@ -201,4 +230,19 @@ def table_rows(
             rows += [(f"{mech.label} tau={i}", method, i) for i in (1, len(grid))]
         else:
             rows.append((mech.label, method, int(mechanisms[method].get("table_tau") or 1)))
+    return rows
+
+
+def table7_rows(
+    mechanisms: dict[str, Any], only: list[str] | None = None
+) -> list[tuple[str, str, int]]:
+    """(label, mechanism, tau index) of Table VII's surrogate rows: one per mechanism,
+    labelled by the mechanism alone (augmentations at τ=1, others at ``table_tau``)."""
+    rows = []
+    for label, method, tau in table_rows(mechanisms, only):
+        if " tau=" in label:
+            if tau != 1:
+                continue
+            label = label.split(" tau=")[0]
+        rows.append((label, method, tau))
     return rows

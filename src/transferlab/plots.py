@@ -292,3 +292,12 @@ def plot_similarity_heatmap(
         )
     )
     return save_figure(fig, out_stem)
+
+
+def plot_message(text: str, out_stem: str | os.PathLike[str]) -> list[Path]:
+    """A figure that says why a plot could not be drawn (so the target still exists)."""
+    fig = Figure(figsize=(6, 2), layout="constrained")
+    ax = fig.subplots()
+    ax.axis("off")
+    ax.text(0.5, 0.5, wrapped(text, 70), ha="center", va="center", fontsize=10)
+    return save_figure(fig, out_stem)

@@ -4,7 +4,9 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from transferlab.config import ConfigError, check_config, surrogate_label, table_rows
+from transferlab.config import ConfigError, check_config, surrogate_label, table7_rows, table_rows
+from transferlab.figures import FIGURES
+from transferlab.mechanisms import MECHANISMS
 
 validate(config, workflow.source_path("../schemas/config.schema.yaml"), set_default=True)
 try:
@@ -20,6 +22,7 @@ wildcard_constraints:
     tau="[0-9]+",
     seed="[0-9]+",
     attack="[a-z]+",
+    kind="targets|intra|table7",
 
 
 RESULTS = "results"
@@ -77,10 +80,119 @@ def model_label(dataset, arch, method, tau, role):
     return surrogate_label(method, int(tau), mechanism_grid(dataset, method))
 
 
+FIGURE_NAMES = list(FIGURES)
+
+
 def all_targets():
     tables = [f"{RESULTS}/tables/table12.csv"]
     tables += [f"{RESULTS}/tables/{name}.csv" for name in config["tables"]]
-    return tables
+    figures = [
+        f"{RESULTS}/figures/{ds}/{name}.png" for ds in config["datasets"] for name in FIGURES
+    ]
+    return tables + figures
+
+
+def metric_paths(dataset, arch, method, tau, seed):
+    stem = model_stem(dataset, arch, method, tau, seed)
+    return {
+        "summary": stem.replace("/models/", "/metrics/smoothness/", 1) + ".json",
+        "gradients": stem.replace("/models/", "/metrics/gradients/", 1) + ".pt",
+    }
+
+
+def metric_entry(dataset, arch, method, tau, seed, label):
+    grid = (
+        mechanism_grid(dataset, method)
+        if method in dataset_config(dataset)["mechanisms"]
+        else [None]
+    )
+    return {
+        **metric_paths(dataset, arch, method, tau, seed),
+        "label": label,
+        "method": MECHANISMS.get(method).label,
+        "tau_index": int(tau),
+        "tau": grid[int(tau) - 1],
+        "seed": int(seed),
+        "arch": arch,
+    }
+
+
+def surrogate_metric_entries(dataset):
+    return [
+        metric_entry(
+            dataset, arch, method, tau, seed, model_label(dataset, arch, method, tau, "surrogate")
+        )
+        for arch, method, tau, seed in surrogate_models(dataset)
+    ]
+
+
+def similarity_models(wildcards):
+    """(sources, targets) of one similarity table: targets, intra or table7."""
+    dataset, kind = wildcards.dataset, wildcards.kind
+    ds = dataset_config(dataset)
+    if kind == "targets":
+        sources = surrogate_metric_entries(dataset)
+        targets = [
+            metric_entry(dataset, arch, method, tau, seed, arch)
+            for arch, method, tau, seed in target_models(dataset)
+        ]
+        return sources, targets
+    if kind == "intra":
+        rows = table_rows(ds["mechanisms"])
+        entries = [
+            metric_entry(dataset, ds["surrogate"], method, tau, seed, label)
+            for label, method, tau in rows
+            for seed in ds["seeds"]
+        ]
+        return entries, entries
+    tcfg = config["tables"]["table7"]
+    rows = table7_rows(ds["mechanisms"], tcfg.get("surrogates"))
+    sources = [
+        metric_entry(dataset, ds["surrogate"], method, tau, seed, label)
+        for label, method, tau in rows
+        for seed in ds["seeds"]
+    ]
+    targets = [
+        metric_entry(
+            dataset,
+            tcfg["target"],
+            method,
+            tau,
+            ds["target_seeds"][0],
+            MECHANISMS.get(method).label,
+        )
+        for method, tau in tcfg["target_trainings"].items()
+    ]
+    return sources, targets
+
+
+def metrics_spec(wildcards):
+    ds = dataset_config(wildcards.dataset)
+    return json.dumps(
+        {
+            "dataset": {"name": dataset_name(wildcards.dataset), "options": ds["options"]},
+            "metrics": ds["metrics"],
+        },
+        sort_keys=True,
+    )
+
+
+def figures_spec(wildcards):
+    dataset = wildcards.dataset
+    return json.dumps(
+        {
+            "dataset": DATASET_LABELS.get(dataset_name(dataset), dataset),
+            "architecture": dataset_config(dataset)["surrogate"],
+            "out_dir": f"{RESULTS}/figures/{dataset}",
+            "smoothness": [
+                {k: e[k] for k in ("summary", "method", "tau_index", "tau", "seed")}
+                for e in surrogate_metric_entries(dataset)
+            ],
+            "similarity": f"{RESULTS}/metrics/similarity/{dataset}/targets.csv",
+            "intra": f"{RESULTS}/metrics/similarity/{dataset}/intra.csv",
+        },
+        sort_keys=True,
+    )
 
 
 def adversarial_paths(dataset, arch, method, tau, seed, attack):

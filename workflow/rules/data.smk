@@ -1,6 +1,7 @@
 # Data: check that each data set is present (downloading it if its options allow).
 
 
+# Local: on a cluster, the submitting node is the one with internet for downloads.
 rule prepare_data:
     input:
         code=library_sources("data"),
@@ -10,6 +11,7 @@ rule prepare_data:
         f"{RESULTS}/logs/prepare_data/{{dataset}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/prepare_data/{{dataset}}.tsv"
+    localrule: True
     conda:
         "../../envs/transferlab.yaml"
     params:

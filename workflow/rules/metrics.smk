@@ -1,0 +1,108 @@
+# Metrics: per-model smoothness and input gradients; similarities from stored gradients;
+# Table VII and Figures 3-11.
+
+
+rule measure:
+    input:
+        model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
+        code=library_sources("data", "models", "smoothness", "similarity", "measurements"),
+    output:
+        smoothness=f"{RESULTS}/metrics/smoothness/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.csv",
+        summary=f"{RESULTS}/metrics/smoothness/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.json",
+        gradients=f"{RESULTS}/metrics/gradients/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
+    log:
+        f"{RESULTS}/logs/measure/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/measure/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.tsv"
+    group:
+        "metrics"
+    conda:
+        "../../envs/transferlab.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=gpu_count,
+        cpus_per_gpu=lambda wc, threads: threads,
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 30 * attempt,
+    params:
+        spec=metrics_spec,
+        device=config["device"],
+    shell:
+        "python -m transferlab measure --model {input.model} --spec {params.spec:q}"
+        " --smoothness {output.smoothness} --summary {output.summary}"
+        " --gradients {output.gradients} --device {params.device} --threads {threads} > {log} 2>&1"
+
+
+rule similarity:
+    input:
+        sources=lambda wc: [m["gradients"] for m in similarity_models(wc)[0]],
+        targets=lambda wc: [m["gradients"] for m in similarity_models(wc)[1]],
+        code=library_sources("similarity", "measurements", "cli"),
+    output:
+        summary=f"{RESULTS}/metrics/similarity/{{dataset}}/{{kind}}.csv",
+        samples=f"{RESULTS}/metrics/similarity/{{dataset}}/{{kind}}.samples.csv.gz",
+    log:
+        f"{RESULTS}/logs/similarity/{{dataset}}/{{kind}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/similarity/{{dataset}}/{{kind}}.tsv"
+    localrule: True
+    conda:
+        "../../envs/transferlab.yaml"
+    params:
+        sources=lambda wc: json.dumps(similarity_models(wc)[0]),
+        targets=lambda wc: json.dumps(similarity_models(wc)[1]),
+        different_seeds=lambda wc: "--different-seeds" if wc.kind == "intra" else "",
+    shell:
+        "python -m transferlab similarity --sources {params.sources:q} --targets {params.targets:q}"
+        " {params.different_seeds} --out {output.summary} --samples {output.samples} > {log} 2>&1"
+
+
+rule figures:
+    input:
+        summaries=lambda wc: [m["summary"] for m in surrogate_metric_entries(wc.dataset)],
+        similarity=f"{RESULTS}/metrics/similarity/{{dataset}}/targets.csv",
+        intra=f"{RESULTS}/metrics/similarity/{{dataset}}/intra.csv",
+        code=library_sources("plots", "figures", "similarity", "cli"),
+    output:
+        [
+            f"{RESULTS}/figures/{{dataset}}/{name}.{ext}"
+            for name in FIGURE_NAMES
+            for ext in ("png", "svg")
+        ],
+    log:
+        f"{RESULTS}/logs/figures/{{dataset}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/{{dataset}}.tsv"
+    localrule: True
+    conda:
+        "../../envs/transferlab.yaml"
+    params:
+        spec=figures_spec,
+    shell:
+        "python -m transferlab figures --spec {params.spec:q} > {log} 2>&1"
+
+
+if "table7" in config["tables"]:
+
+    rule table7:
+        input:
+            similarity=f"{RESULTS}/metrics/similarity/{config['tables']['table7']['dataset']}/table7.csv",
+            code=library_sources("similarity", "cli"),
+        output:
+            csv=f"{RESULTS}/tables/table7.csv",
+            md=f"{RESULTS}/tables/table7.md",
+        log:
+            f"{RESULTS}/logs/table7.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/table7.tsv"
+        localrule: True
+        conda:
+            "../../envs/transferlab.yaml"
+        params:
+            dataset=DATASET_LABELS.get(
+                dataset_name(config["tables"]["table7"]["dataset"]),
+                config["tables"]["table7"]["dataset"],
+            ),
+        shell:
+            "python -m transferlab table7 --similarity {input.similarity} --dataset {params.dataset:q}"
+            " --out {output.csv} --markdown {output.md} > {log} 2>&1"
