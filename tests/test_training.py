@@ -22,7 +22,12 @@ def spec(epochs: int = 3, method: str = "st", tau: object = None) -> dict:
     return {
         "dataset": {"name": "digits", "options": {"size": 8}},
         "architecture": {"arch": "resnet18", "width": 0.125},
-        "training": {"epochs": epochs, "warmup_epochs": min(1, epochs - 1), "lr": 0.05, "batch_size": 128},
+        "training": {
+            "epochs": epochs,
+            "warmup_epochs": min(1, epochs - 1),
+            "lr": 0.05,
+            "batch_size": 128,
+        },
         "mechanism": {"name": method, "tau_index": 1, "tau": tau, "settings": {}},
         "seed": 3,
     }
