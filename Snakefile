@@ -18,6 +18,7 @@ include: "workflow/rules/training.smk"
 include: "workflow/rules/accuracy.smk"
 include: "workflow/rules/attacks.smk"
 include: "workflow/rules/metrics.smk"
+include: "workflow/rules/explain.smk"
 
 
 rule all:

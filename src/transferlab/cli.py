@@ -253,6 +253,57 @@ def cmd_figures(args: argparse.Namespace) -> None:
     metric_figures(json.loads(args.spec), log=_log)
 
 
+def cmd_surrogates(args: argparse.Namespace) -> None:
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.explanation import gather_surrogates
+
+    spec = json.loads(args.spec)
+    table = gather_surrogates(spec["entries"], spec["similarity"])
+    atomic_write_text(args.out, table.to_csv(index=False))
+    _log(f"wrote {args.out} ({len(table)} rows)")
+
+
+def cmd_table6(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from transferlab.analysis import table6
+    from transferlab.checkpoints import atomic_write_text
+
+    surrogates = pd.read_csv(args.surrogates)
+    table = table6(surrogates, mode=args.mode)
+    atomic_write_text(args.out, table.to_csv(index=False))
+    if args.markdown:
+        wide = table.pivot_table(
+            index=["dataset", "target", "eps"], columns="statistic", values="value", sort=False
+        )
+        text = (
+            f"# Table VI: what explains transfer ASR ({args.mode} PGD)\n\n"
+            "r_*: Pearson r over all surrogates (mechanism × τ × seed) of ASR with clean "
+            "accuracy (acc), fooling probability (fp), smoothness (ms) and gradient similarity "
+            "(gs); r2_ms_gs: OLS R² of ASR ~ MS + GS; r2_all: R² of ASR ~ Acc + FP + MS + GS. "
+            "MS = −log10 σ (σ = mean dominant input-Hessian eigenvalue), so larger MS is "
+            "smoother.\n\n"
+        )
+        text += wide.round(3).to_markdown() + "\n"
+        atomic_write_text(args.markdown, text)
+    _log(f"wrote {args.out} ({len(table)} rows)")
+
+
+def cmd_asr_figure(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from transferlab.plots import plot_vs_at_eps
+
+    df = pd.read_csv(args.surrogates)
+    df = df[(df["dataset"] == args.dataset) & (df["mode"] == args.mode) & (df["eps"] == args.eps)]
+    at = df[df["method"] == "AT"].assign(eps=lambda d: d["tau"].astype(float))
+    st = df[df["method"] == "ST"].assign(eps=0.0)
+    frame = pd.concat([st, at], ignore_index=True)
+    frame = frame.assign(value=100 * frame["asr"])[["dataset", "eps", "seed", "target", "value"]]
+    for path in plot_vs_at_eps(frame, "asr", args.out_stem):
+        _log(f"wrote {path}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="transferlab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -330,6 +381,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--markdown")
     p.set_defaults(func=cmd_table7)
+
+    p = sub.add_parser("surrogates", help="joined per-surrogate table (Acc, FP, MS, GS, ASR)")
+    p.add_argument("--spec", required=True, help="JSON: entries, similarity")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_surrogates)
+
+    p = sub.add_parser("table6", help="Table VI statistics from the surrogate table")
+    p.add_argument("--surrogates", required=True)
+    p.add_argument("--mode", default="untargeted")
+    p.add_argument("--out", required=True)
+    p.add_argument("--markdown")
+    p.set_defaults(func=cmd_table6)
+
+    p = sub.add_parser("asr-figure", help="Fig. 2: transfer ASR vs AT epsilon")
+    p.add_argument("--surrogates", required=True)
+    p.add_argument("--dataset", required=True, help="data set label, e.g. Digits")
+    p.add_argument("--mode", default="untargeted")
+    p.add_argument("--eps", required=True, help="budget label, e.g. 8/255")
+    p.add_argument("--out-stem", required=True)
+    p.set_defaults(func=cmd_asr_figure)
 
     p = sub.add_parser("figures", help="Figures 3-11 of one data set")
     p.add_argument("--spec", required=True)

@@ -1,27 +1,6 @@
 # Accuracy: Table XII from every trained model's record.
 
 
-def table12_models():
-    entries = []
-    for dataset in config["datasets"]:
-        for role, models in (
-            ("surrogate", surrogate_models(dataset)),
-            ("target", target_models(dataset)),
-        ):
-            for arch, method, tau, seed in models:
-                entries.append(
-                    {
-                        "record": model_stem(dataset, arch, method, tau, seed) + ".json",
-                        "model": model_label(dataset, arch, method, tau, role),
-                        "role": role,
-                        "arch": arch,
-                    }
-                )
-    # A target that is also a surrogate (same arch, ST, seed) is listed once.
-    unique = {e["record"]: e for e in reversed(entries)}
-    return list(reversed(unique.values()))
-
-
 rule table12:
     input:
         records=[e["record"] for e in table12_models()],

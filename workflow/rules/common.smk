@@ -70,8 +70,9 @@ def target_models(dataset):
     return [(arch, "st", 1, seed) for arch in ds["targets"] for seed in ds["target_seeds"]]
 
 
-def model_stem(dataset, arch, method, tau, seed):
-    return f"{RESULTS}/models/{dataset}/{arch}/{method}/tau{tau}/seed{seed}"
+def model_stem(dataset, arch, method, tau, seed, kind="models"):
+    """Path stem of one model's file under results/<kind> (models, metrics/…, transfer, …)."""
+    return f"{RESULTS}/{kind}/{dataset}/{arch}/{method}/tau{tau}/seed{seed}"
 
 
 def model_label(dataset, arch, method, tau, role):
@@ -84,19 +85,49 @@ FIGURE_NAMES = list(FIGURES)
 
 
 def all_targets():
-    tables = [f"{RESULTS}/tables/table12.csv"]
+    tables = [f"{RESULTS}/tables/table12.csv", f"{RESULTS}/tables/table6.csv"]
     tables += [f"{RESULTS}/tables/{name}.csv" for name in config["tables"]]
-    figures = [
-        f"{RESULTS}/figures/{ds}/{name}.png" for ds in config["datasets"] for name in FIGURES
-    ]
+    names = [*FIGURES, "asr_vs_at_eps"]
+    figures = [f"{RESULTS}/figures/{ds}/{name}.png" for ds in config["datasets"] for name in names]
     return tables + figures
 
 
+def surrogate_entries():
+    """Every surrogate with the files Table VI joins (transfer: PGD)."""
+    entries = []
+    for dataset in config["datasets"]:
+        label = DATASET_LABELS.get(dataset_name(dataset), dataset)
+        for entry in surrogate_metric_entries(dataset):
+            model = (dataset, entry["arch"], entry["method_key"], entry["tau_index"], entry["seed"])
+            entries.append(
+                {
+                    "dataset": label,
+                    "surrogate": entry["label"],
+                    "method": entry["method"],
+                    "tau_index": entry["tau_index"],
+                    "tau": entry["tau"],
+                    "seed": entry["seed"],
+                    "record": model_stem(*model) + ".json",
+                    "summary": entry["summary"],
+                    "transfer": transfer_stem(*model, "pgd") + ".csv",
+                }
+            )
+    return entries
+
+
+def surrogates_spec():
+    similarity = {
+        DATASET_LABELS.get(dataset_name(ds), ds): f"{RESULTS}/metrics/similarity/{ds}/targets.csv"
+        for ds in config["datasets"]
+    }
+    return json.dumps({"entries": surrogate_entries(), "similarity": similarity}, sort_keys=True)
+
+
 def metric_paths(dataset, arch, method, tau, seed):
-    stem = model_stem(dataset, arch, method, tau, seed)
+    model = (dataset, arch, method, tau, seed)
     return {
-        "summary": stem.replace("/models/", "/metrics/smoothness/", 1) + ".json",
-        "gradients": stem.replace("/models/", "/metrics/gradients/", 1) + ".pt",
+        "summary": model_stem(*model, kind="metrics/smoothness") + ".json",
+        "gradients": model_stem(*model, kind="metrics/gradients") + ".pt",
     }
 
 
@@ -110,6 +141,7 @@ def metric_entry(dataset, arch, method, tau, seed, label):
         **metric_paths(dataset, arch, method, tau, seed),
         "label": label,
         "method": MECHANISMS.get(method).label,
+        "method_key": method,
         "tau_index": int(tau),
         "tau": grid[int(tau) - 1],
         "seed": int(seed),
@@ -196,7 +228,7 @@ def figures_spec(wildcards):
 
 
 def adversarial_paths(dataset, arch, method, tau, seed, attack):
-    stem = model_stem(dataset, arch, method, tau, seed).replace("/models/", "/adversarial/", 1)
+    stem = model_stem(dataset, arch, method, tau, seed, kind="adversarial")
     return [
         f"{stem}/{attack}/{mode}-eps{eps}.h5"
         for mode in config["modes"]
@@ -205,10 +237,7 @@ def adversarial_paths(dataset, arch, method, tau, seed, attack):
 
 
 def transfer_stem(dataset, arch, method, tau, seed, attack):
-    return (
-        model_stem(dataset, arch, method, tau, seed).replace("/models/", "/transfer/", 1)
-        + f"/{attack}"
-    )
+    return f"{model_stem(dataset, arch, method, tau, seed, kind='transfer')}/{attack}"
 
 
 def asr_table_inputs(table):
@@ -245,6 +274,27 @@ def asr_table_spec(table):
         },
         sort_keys=True,
     )
+
+
+def table12_models():
+    entries = []
+    for dataset in config["datasets"]:
+        for role, models in (
+            ("surrogate", surrogate_models(dataset)),
+            ("target", target_models(dataset)),
+        ):
+            for arch, method, tau, seed in models:
+                entries.append(
+                    {
+                        "record": model_stem(dataset, arch, method, tau, seed) + ".json",
+                        "model": model_label(dataset, arch, method, tau, role),
+                        "role": role,
+                        "arch": arch,
+                    }
+                )
+    # A target that is also a surrogate (same arch, ST, seed) is listed once.
+    unique = {e["record"]: e for e in reversed(entries)}
+    return list(reversed(unique.values()))
 
 
 # ---- params slices: each job sees only the config it depends on ----------------------

@@ -1,0 +1,67 @@
+# Explaining transferability: the joined per-surrogate table, Table VI and Fig. 2.
+
+
+rule surrogates:
+    input:
+        records=[e["record"] for e in surrogate_entries()],
+        summaries=[e["summary"] for e in surrogate_entries()],
+        transfers=[e["transfer"] for e in surrogate_entries()],
+        similarity=[
+            f"{RESULTS}/metrics/similarity/{dataset}/targets.csv" for dataset in config["datasets"]
+        ],
+        code=library_sources("analysis", "explanation", "cli"),
+    output:
+        csv=f"{RESULTS}/tables/surrogates.csv",
+    log:
+        f"{RESULTS}/logs/surrogates.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/surrogates.tsv"
+    localrule: True
+    conda:
+        "../../envs/transferlab.yaml"
+    params:
+        spec=surrogates_spec(),
+    shell:
+        "python -m transferlab surrogates --spec {params.spec:q} --out {output.csv} > {log} 2>&1"
+
+
+rule table6:
+    input:
+        surrogates=f"{RESULTS}/tables/surrogates.csv",
+        code=library_sources("analysis", "cli"),
+    output:
+        csv=f"{RESULTS}/tables/table6.csv",
+        md=f"{RESULTS}/tables/table6.md",
+    log:
+        f"{RESULTS}/logs/table6.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/table6.tsv"
+    localrule: True
+    conda:
+        "../../envs/transferlab.yaml"
+    shell:
+        "python -m transferlab table6 --surrogates {input.surrogates} --out {output.csv}"
+        " --markdown {output.md} > {log} 2>&1"
+
+
+rule asr_figure:
+    input:
+        surrogates=f"{RESULTS}/tables/surrogates.csv",
+        code=library_sources("plots", "cli"),
+    output:
+        png=f"{RESULTS}/figures/{{dataset}}/asr_vs_at_eps.png",
+        svg=f"{RESULTS}/figures/{{dataset}}/asr_vs_at_eps.svg",
+    log:
+        f"{RESULTS}/logs/figures/{{dataset}}.asr.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/{{dataset}}.asr.tsv"
+    localrule: True
+    conda:
+        "../../envs/transferlab.yaml"
+    params:
+        dataset=lambda wc: DATASET_LABELS.get(dataset_name(wc.dataset), wc.dataset),
+        eps=f"{config['budgets'][len(config['budgets']) // 2]}/255",
+        stem=lambda wc, output: output.png[: -len(".png")],
+    shell:
+        "python -m transferlab asr-figure --surrogates {input.surrogates} --dataset {params.dataset:q}"
+        " --eps {params.eps} --out-stem {params.stem} > {log} 2>&1"
