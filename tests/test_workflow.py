@@ -16,14 +16,18 @@ def built(tmp_path_factory):
     from tests.conftest import TINY_CONFIG
 
     workdir = tmp_path_factory.mktemp("tiny")
-    snakemake(workdir, TINY_CONFIG, "results/tables/table12.csv", "results/tables/table2.csv")
+    snakemake(workdir, TINY_CONFIG)  # rule all: every table and figure
     return workdir
 
 
 def test_table12_is_built_with_every_model(built) -> None:
     table = pd.read_csv(built / "results/tables/table12.csv")
     assert set(table["dataset"]) == {"Digits"}
-    assert list(table["model"]) == ["ST", "LS tau=1", "LS tau=2", "VGG16"]
+    assert list(table["model"]) == [
+        "ST", "LS tau=1", "LS tau=2", "AT eps=0.1", "AT eps=0.5", "SAM",
+        "VGG16", "VGG16 LS", "VGG16 AT",
+    ]  # fmt: skip
+    assert list(table["n_seeds"]) == [2] * 6 + [1] * 3
     assert {"train_acc_mean", "test_acc_mean", "gen_gap_std", "n_seeds"} <= set(table.columns)
     gap = table["train_acc_mean"] - table["test_acc_mean"]
     assert (gap - table["gen_gap_mean"]).abs().max() < 1e-3
@@ -39,34 +43,67 @@ def test_table2_has_every_row_budget_mode_and_target(built) -> None:
         "asr_mean", "asr_std", "asr_def3_mean", "asr_def3_std", "n_seeds",
     ]  # fmt: skip
     assert list(table.columns) == expected_columns
-    assert list(pd.unique(table["surrogate"])) == ["ST", "LS tau=1", "LS tau=2"]
-    assert len(table) == 3 * 2 * 2 * 1
+    assert list(pd.unique(table["surrogate"])) == ["ST", "LS tau=1", "LS tau=2", "AT", "SAM"]
+    assert len(table) == 5 * 2 * 2 * 1
+    assert (table["n_seeds"] == 2).all()
     assert set(table["eps"]) == {"4/255", "16/255"} and set(table["target"]) == {"VGG16"}
     assert table["asr_mean"].between(0, 100).all()
     sets = sorted(p.name for p in (built / "results/adversarial").rglob("*.h5"))
-    assert len(sets) == 3 * 2 * 2
+    assert len(sets) == 6 * 2 * 2 * 2  # every surrogate × seed (Table VI) × modes × budgets
     assert (built / "results/tables/table2.md").read_text().startswith("# Table II")
 
 
+def test_metrics_tables_and_figures_are_built(built) -> None:
+    table7 = pd.read_csv(built / "results/tables/table7.csv")
+    assert list(pd.unique(table7["surrogate"])) == ["ST", "LS", "AT", "SAM"]
+    assert set(table7["target_training"]) == {"ST", "LS", "AT"}
+    assert not table7.loc[table7["surrogate"] == "ST", "is_increment"].any()
+    surrogates = pd.read_csv(built / "results/tables/surrogates.csv")
+    # 2 seeds × (ST + LS×2 + AT×2 + SAM) surrogates × 1 target × 2 budgets × 2 modes
+    assert len(surrogates) == 2 * 6 * 2 * 2
+    assert {"acc", "fp", "ms", "ms_sigma", "gs", "asr"} <= set(surrogates.columns)
+    assert (surrogates["ms_sigma"] > 0).all() and surrogates["gs"].between(-1, 1).all()
+    table6 = pd.read_csv(built / "results/tables/table6.csv")
+    assert set(table6["statistic"]) == {
+        "r_acc_asr", "r_fp_asr", "r_ms_asr", "r_gs_asr", "r2_ms_gs", "r2_all",
+    }  # fmt: skip
+    assert (table6["n"] == 12).all()
+    figures = built / "results/figures/digits"
+    for name in (
+        "smoothness_vs_at_eps", "similarity_vs_at_eps", "similarity_vs_tau_augmentations",
+        "smoothness_vs_tau_augmentations", "smoothness_vs_tau_regularizers",
+        "similarity_matrix", "asr_vs_at_eps",
+    ):  # fmt: skip
+        for ext in ("png", "svg"):
+            assert (figures / f"{name}.{ext}").stat().st_size > 1000, name
+    sigma = pd.read_csv(built / "results/metrics/smoothness/digits/ResNet18/st/tau1/seed0.csv")
+    assert len(sigma) == 16 and (sigma["sigma"] > 0).all()
+
+
 def test_second_run_does_nothing(built, tiny_config) -> None:
-    proc = snakemake(
-        built, tiny_config, "-n", "results/tables/table12.csv", "results/tables/table2.csv"
-    )
+    proc = snakemake(built, tiny_config, "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
 def test_editing_one_tau_reruns_only_that_model_and_tables(built, tiny_config) -> None:
     tiny_config["datasets"]["digits"]["mechanisms"]["ls"]["grid"][1] = 0.3
-    outputs = dry_run_outputs(
-        built, tiny_config, "results/tables/table12.csv", "results/tables/table2.csv"
-    )
-    trained = sorted(p for p in outputs if p.endswith(".pt"))
-    assert trained == ["results/models/digits/ResNet18/ls/tau2/seed0.pt"]
+    outputs = dry_run_outputs(built, tiny_config)
+    trained = sorted(p for p in outputs if p.startswith("results/models/"))
+    assert trained == [
+        "results/models/digits/ResNet18/ls/tau2/seed0.json",
+        "results/models/digits/ResNet18/ls/tau2/seed0.pt",
+    ]
     assert "results/tables/table12.csv" in outputs and "results/tables/table2.csv" in outputs
-    downstream = {p.split("/seed0/")[0] for p in outputs if "/seed0/" in p}
-    assert downstream == {
-        "results/adversarial/digits/ResNet18/ls/tau2",
-        "results/transfer/digits/ResNet18/ls/tau2",
+    per_model = {p.split("/seed0")[0] for p in outputs if "/seed0" in p}
+    assert per_model == {
+        f"results/{stage}/digits/ResNet18/ls/tau2"
+        for stage in (
+            "models",
+            "adversarial",
+            "transfer",
+            "metrics/smoothness",
+            "metrics/gradients",
+        )
     }
 
 

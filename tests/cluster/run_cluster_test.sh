@@ -85,18 +85,16 @@ say "bringing up Slurm"
 "$HERE/slurm_up.sh"
 T_UP=$(date +%s)
 
-# A configuration that passes validation and fails in its first job: a data set that is
-# absent and may not be downloaded.
-"$PYTHON" - "$HERE/config.yaml" "$FAIL_DIR/config.yaml" "$FAIL_DIR/no-such-data" <<'PY'
+# A configuration that passes validation and fails in a Slurm job: a surrogate that asks
+# for pretrained ImageNet weights, which are not cached and may not be fetched offline.
+"$PYTHON" - "$HERE/config.yaml" "$FAIL_DIR/config.yaml" <<'PY'
 import sys
 
 import yaml
 
 config = yaml.safe_load(open(sys.argv[1]))
-digits = config["datasets"].pop("digits")
-digits["name"] = "cifar10"
-digits["options"] = {"root": sys.argv[3], "download": False}
-config["datasets"]["cifar10"] = digits
+digits = config["datasets"]["digits"]
+digits["architectures"]["ResNet18"] = {"arch": "resnet50_imagenet", "pretrained": True}
 config["tables"] = {}
 yaml.safe_dump(config, open(sys.argv[2], "w"), sort_keys=False)
 PY
@@ -109,7 +107,8 @@ run_snakemake "$CLUSTER_TIMEOUT" "$CLUSTER_DIR" "${TARGETS[@]}" --configfile "$H
     >"$WORK_ROOT/cluster.log" 2>&1 &
 SNAKEMAKE_PID=$!
 # --retries 0: the retry is shown by the cancelled job; here it would only add submissions.
-run_snakemake 240 "$FAIL_DIR" results/data/cifar10.json --configfile "$FAIL_DIR/config.yaml" \
+TRANSFERLAB_OFFLINE=1 TORCH_HOME="$FAIL_DIR/torch-home" run_snakemake 240 "$FAIL_DIR" \
+    results/models/digits/ResNet18/st/tau1/seed0.pt --configfile "$FAIL_DIR/config.yaml" \
     --profile "$REPO/profiles/slurm" --workflow-profile "$HERE/profile" --retries 0 \
     >"$WORK_ROOT/failure.log" 2>&1 &
 FAILURE_PID=$!
@@ -143,13 +142,13 @@ FAILURE_RC=$?
 set -e
 FAILURE_PID=""
 say "failure run ended with status $FAILURE_RC"
-FAIL_LOG=results/logs/prepare_data/cifar10.log
+FAIL_LOG=results/logs/train/digits/ResNet18/st/tau1/seed0.log
 [[ $FAILURE_RC -ne 0 && $FAILURE_RC -ne 124 && $FAILURE_RC -ne 137 ]] ||
     fail "the failing job did not stop the workflow (status $FAILURE_RC); see $WORK_ROOT/failure.log"
 grep -qF "$FAIL_LOG" "$WORK_ROOT/failure.log" ||
     fail "the failure report does not name the job's log $FAIL_LOG; see $WORK_ROOT/failure.log"
-grep -q "no-such-data" "$FAIL_DIR/$FAIL_LOG" ||
-    fail "the job's log does not name the missing data root; see $FAIL_DIR/$FAIL_LOG"
+grep -q "weights for architecture" "$FAIL_DIR/$FAIL_LOG" ||
+    fail "the job's log does not explain the missing weights; see $FAIL_DIR/$FAIL_LOG"
 say "a real error stopped the workflow and named $FAIL_LOG: $(tail -n 1 "$FAIL_DIR/$FAIL_LOG" | cut -c1-200)"
 
 set +e

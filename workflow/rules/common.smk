@@ -292,9 +292,29 @@ def table12_models():
                         "arch": arch,
                     }
                 )
-    # A target that is also a surrogate (same arch, ST, seed) is listed once.
-    unique = {e["record"]: e for e in reversed(entries)}
-    return list(reversed(unique.values()))
+    if "table7" in config["tables"]:
+        tcfg = config["tables"]["table7"]
+        dataset = tcfg["dataset"]
+        for method, tau in tcfg["target_trainings"].items():
+            seed = dataset_config(dataset)["target_seeds"][0]
+            label = (
+                tcfg["target"]
+                if method == "st"
+                else f"{tcfg['target']} {MECHANISMS.get(method).label}"
+            )
+            entries.append(
+                {
+                    "record": model_stem(dataset, tcfg["target"], method, tau, seed) + ".json",
+                    "model": label,
+                    "role": "target",
+                    "arch": tcfg["target"],
+                }
+            )
+    # A model listed twice (a target that is also a Table VII target) keeps its first entry.
+    unique = {}
+    for entry in entries:
+        unique.setdefault(entry["record"], entry)
+    return list(unique.values())
 
 
 # ---- params slices: each job sees only the config it depends on ----------------------
