@@ -22,6 +22,8 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from transferlab.similarity import require_columns as require_frame_columns
+
 # What each metric means on an axis, and which direction is "better" to the reader.
 METRICS: dict[str, dict[str, object]] = {
     "smoothness": {
@@ -52,14 +54,8 @@ def check_metric(metric: str) -> dict[str, object]:
 
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str], *, argument: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{argument} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{argument} lacks column(s) {missing}; it needs {list(columns)} "
-            f"(has {list(df.columns)})"
-        )
+    """``similarity.require_columns``, and at least one row to draw."""
+    require_frame_columns(df, columns, argument=argument)
     if df.empty:
         raise ValueError(f"{argument} has no rows; nothing to plot")
 
