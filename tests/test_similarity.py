@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from transferlab.reference import paper_table
 from transferlab.similarity import (
     gradient_similarity,
     input_gradients,
@@ -17,8 +16,6 @@ from transferlab.similarity import (
     similarity_summary,
     table7,
 )
-
-PAPER = Path(__file__).resolve().parents[2] / "shared" / "paper"
 
 
 class NegatedLogits(nn.Module):
@@ -201,10 +198,9 @@ def test_table7_on_hand_built_frame() -> None:
         table7(df, reference="XX")
 
 
-@pytest.mark.skipif(not PAPER.is_dir(), reason="shared/paper not present")
 def test_table7_reproduces_published_scores_from_published_values() -> None:
-    published = pd.read_csv(PAPER / "table7_cifar10_similarity.csv")
-    published_scores = pd.read_csv(PAPER / "table7_scores.csv")
+    published = paper_table("table7_cifar10_similarity")
+    published_scores = paper_table("table7_scores")
     st = published[published["surrogate"] == "ST"].set_index("target_training")["value"]
     absolute = published.assign(
         similarity_mean=published["value"]
