@@ -143,12 +143,7 @@ def _check_attacks(config: dict[str, Any]) -> None:
                 raise ConfigError(
                     f"{key}.budgets: {budget} is not in budgets; allowed: {config['budgets']}"
                 )
-        for method in tcfg.get("surrogates", []):
-            if method not in ds["mechanisms"]:
-                raise ConfigError(
-                    f"{key}.surrogates: {method!r} is not in datasets.{ds_key}.mechanisms; "
-                    f"allowed: {', '.join(ds['mechanisms'])}"
-                )
+        _check_table_surrogates(key, tcfg, ds, ds_key)
 
 
 def _check_table7(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None:
@@ -169,10 +164,16 @@ def _check_table7(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None
                 f"tables.table7.target_trainings.{method}: tau index {tau} out of range; "
                 f"allowed: 1..{size}"
             )
+    _check_table_surrogates("tables.table7", tcfg, ds, ds_key)
+
+
+def _check_table_surrogates(
+    key: str, tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str
+) -> None:
     for method in tcfg.get("surrogates", []):
         if method not in ds["mechanisms"]:
             raise ConfigError(
-                f"tables.table7.surrogates: {method!r} is not in datasets.{ds_key}.mechanisms; "
+                f"{key}.surrogates: {method!r} is not in datasets.{ds_key}.mechanisms; "
                 f"allowed: {', '.join(ds['mechanisms'])}"
             )
 
