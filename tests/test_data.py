@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import collections
 import pickle
+import subprocess
+import sys
 import urllib.error
 from pathlib import Path
 
@@ -147,6 +149,37 @@ def test_digits_split_is_fixed_stratified_and_partitions_the_data():
     test_counts = np.bincount(y_test.numpy(), minlength=10)
     assert np.all(np.abs(test_counts - 0.25 * total) <= 1.0)
     assert len(y_test) == 450
+
+
+def test_digits_raw_arrays_are_scikit_learns():
+    from transferlab.data.digits import _raw_digits
+
+    images, targets = raw_digits()
+    ours, labels = _raw_digits()
+    np.testing.assert_array_equal(ours, images.astype(np.float32))
+    np.testing.assert_array_equal(labels, targets)
+
+
+def test_digits_and_model_jobs_import_neither_sklearn_nor_torchvision():
+    # each Snakemake job is a fresh process: these imports cost ~5 s per digits job
+    code = (
+        "import sys, transferlab.cli, transferlab.training, transferlab.crafting;"
+        "from transferlab.data import load_dataset; load_dataset('digits', 'test', limit=4);"
+        "from transferlab.models import build_model;"
+        "print(sorted(m for m in ('sklearn', 'torchvision') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_imagenette_extensions_match_torchvision():
+    from torchvision.datasets import folder
+
+    from transferlab.data import imagenette
+
+    assert imagenette.IMG_EXTENSIONS == folder.IMG_EXTENSIONS
 
 
 def test_digits_test_fraction_option():

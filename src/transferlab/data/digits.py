@@ -8,8 +8,11 @@ to [0,1]) and repeated to 3 channels. Needs no files and no network.
 
 from __future__ import annotations
 
+import importlib.util
+import math
 from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -20,6 +23,7 @@ from transferlab.data.augment import InMemoryTrainingData
 from transferlab.data.base import (
     DATASETS,
     DatasetInfo,
+    DatasetMissingError,
     DatasetSource,
     check_batch_size,
     check_limit,
@@ -31,30 +35,62 @@ SPLIT_SEED = 0
 # Per-channel mean and population std over every pixel of the train split at
 # the default options (size 16, test_fraction 0.25); the channels are copies.
 # Computed once from the data (tests/test_data.py recomputes them).
-DIGITS_MEAN = (0.3052, 0.3052, 0.3052)
-DIGITS_STD = (0.3188, 0.3188, 0.3188)
+DIGITS_MEAN = (0.3057, 0.3057, 0.3057)
+DIGITS_STD = (0.3193, 0.3193, 0.3193)
+
+
+def _bundled_digits_file() -> Path:
+    # Located without importing scikit-learn: that import costs ~3 s per job.
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatasetMissingError(
+            "the digits data set ships with scikit-learn, which is not installed: "
+            "run `pip install scikit-learn` (or `pip install -e .` in the repository)"
+        )
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    if not path.is_file():
+        raise DatasetMissingError(f"scikit-learn's bundled digits file {path} is missing")
+    return path
 
 
 @lru_cache(maxsize=1)
 def _raw_digits() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
+    """The 1,797 images (N,8,8) in [0,1] (pixel/16) and labels, in file order
+    (what ``sklearn.datasets.load_digits`` returns)."""
+    table = np.loadtxt(_bundled_digits_file(), delimiter=",", dtype=np.float32)
+    return table[:, :-1].reshape(-1, 8, 8) / 16.0, table[:, -1].astype(np.int64)
 
-    bunch = load_digits()
-    return bunch.images.astype(np.float32) / 16.0, bunch.target.astype(np.int64)
+
+def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> dict[str, np.ndarray]:
+    """A stratified train/test partition of ``range(len(labels))``, each split sorted.
+
+    n_test = ceil(test_fraction · N) (as scikit-learn's ``train_test_split``),
+    allocated to classes by largest remainder: class c gets floor(f·n_c) and the
+    leftover places go to the largest fractional parts f·n_c − floor(f·n_c) (ties:
+    lower class first), so |n_test,c − f·n_c| < 1. Within each class, the test
+    samples are the first n_test,c of a permutation drawn from
+    ``numpy.random.default_rng(seed)``, classes in increasing label order.
+    """
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = test_fraction * counts
+    per_class = np.floor(quota).astype(np.int64)
+    leftover = math.ceil(test_fraction * labels.shape[0]) - int(per_class.sum())
+    by_remainder = np.argsort(-(quota - per_class), kind="stable")
+    per_class[by_remainder[:leftover]] += 1
+    rng = np.random.default_rng(seed)
+    test: list[np.ndarray] = []
+    for label, n_test in zip(classes, per_class, strict=True):
+        members = np.flatnonzero(labels == label)
+        test.append(members[rng.permutation(members.shape[0])[:n_test]])
+    test_index = np.sort(np.concatenate(test))
+    train_index = np.setdiff1d(np.arange(labels.shape[0]), test_index)
+    return {"train": train_index, "test": test_index}
 
 
 def digits_split_indices(test_fraction: float) -> dict[str, np.ndarray]:
-    """Indices of the fixed stratified split, each split sorted in file order."""
-    from sklearn.model_selection import train_test_split
-
+    """Indices of the fixed stratified split (split seed 0), each split sorted in file order."""
     _, labels = _raw_digits()
-    train, test = train_test_split(
-        np.arange(labels.shape[0]),
-        test_size=test_fraction,
-        stratify=labels,
-        random_state=SPLIT_SEED,
-    )
-    return {"train": np.sort(train), "test": np.sort(test)}
+    return stratified_split(labels, test_fraction, SPLIT_SEED)
 
 
 def resize_square(images: Tensor, size: int) -> Tensor:

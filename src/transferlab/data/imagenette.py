@@ -19,12 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import torch
-import torchvision.transforms.functional as TF
 from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
-from torchvision.datasets.folder import IMG_EXTENSIONS
-from torchvision.transforms import InterpolationMode
 
 from transferlab.data.augment import sample_resized_crop_box, to_unit_float
 from transferlab.data.base import (
@@ -62,6 +59,9 @@ IMAGENETTE_CLASSES = {
 }
 SPLIT_FOLDERS = {"train": "train", "test": "val"}
 DOWNLOAD_TIMEOUT = 30.0
+# torchvision.datasets.folder.IMG_EXTENSIONS, spelled out: importing torchvision costs
+# ~2 s per job, and digits/CIFAR-10 jobs never need it.
+IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 _EXTENSIONS = tuple(e.lower() for e in IMG_EXTENSIONS)
 
 
@@ -107,6 +107,9 @@ class EvalImages(Dataset):
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[Tensor, int]:
+        import torchvision.transforms.functional as TF
+        from torchvision.transforms import InterpolationMode
+
         path, label = self.samples[index]
         image = TF.resize(
             open_rgb(path), self.resize, interpolation=InterpolationMode.BILINEAR, antialias=True
@@ -131,6 +134,9 @@ class AugmentedImages(Dataset):
         return len(self.samples)
 
     def __getitem__(self, key: tuple[int, int]) -> tuple[Tensor, int]:
+        import torchvision.transforms.functional as TF
+        from torchvision.transforms import InterpolationMode
+
         index, seed = key
         path, label = self.samples[index]
         generator = torch.Generator().manual_seed(seed)

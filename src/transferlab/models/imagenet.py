@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import torch
-import torchvision.models as tvm
 from torch import nn
 
 from transferlab.models.catalog import register_architecture, reject_unknown_options
@@ -137,39 +136,41 @@ def _replace_linear(model: nn.Module, attribute_path: str, num_classes: int) -> 
 
 
 def _torchvision_factory(
-    arch: str,
-    builder: Callable[..., nn.Module],
-    weights: tvm.WeightsEnum,
-    head: str,
+    arch: str, builder_name: str, weights_name: str, head: str
 ) -> Callable[..., nn.Module]:
-    source = PretrainedSource(weights.url)
-
+    # torchvision is imported on first build, not at registration: it costs ~2 s per
+    # job and only ImageNette jobs need it.
     def factory(num_classes: int, width: float, pretrained: bool, **options: Any) -> nn.Module:
+
+        import torchvision.models as tvm
+
         reject_unknown_options(arch, options)
         _check_imagenet_width(arch, width)
+        builder = getattr(tvm, builder_name)
         if not pretrained:
             return builder(weights=None, num_classes=num_classes)
-        ensure_weights_file(arch, source)
+        enum_name, member = weights_name.split(".")
+        weights = getattr(getattr(tvm, enum_name), member)
+        ensure_weights_file(arch, PretrainedSource(weights.url))
         model = builder(weights=weights)
         _replace_linear(model, head, num_classes)
         return model
 
     factory.__name__ = arch
     factory.__doc__ = (
-        f"torchvision {builder.__name__} ({weights}); pretrained=True loads the cached "
+        f"torchvision {builder_name} ({weights_name}); pretrained=True loads the cached "
         "ImageNet weights and puts a fresh num_classes head on top."
     )
     return factory
 
 
-# (name, builder, ImageNet weights, attribute path of the linear head, ImageNette role)
+# (name, torchvision builder, ImageNet weights, attribute path of the linear head, ImageNette role)
 _TORCHVISION_MODELS = (
-    ("resnet50_imagenet", tvm.resnet50, tvm.ResNet50_Weights.IMAGENET1K_V1, "fc", "surrogate"),
-    ("vgg16_bn_imagenet", tvm.vgg16_bn, tvm.VGG16_BN_Weights.IMAGENET1K_V1, "classifier.6",
+    ("resnet50_imagenet", "resnet50", "ResNet50_Weights.IMAGENET1K_V1", "fc", "surrogate"),
+    ("vgg16_bn_imagenet", "vgg16_bn", "VGG16_BN_Weights.IMAGENET1K_V1", "classifier.6", "target"),
+    ("densenet121_imagenet", "densenet121", "DenseNet121_Weights.IMAGENET1K_V1", "classifier",
      "target"),
-    ("densenet121_imagenet", tvm.densenet121, tvm.DenseNet121_Weights.IMAGENET1K_V1, "classifier",
-     "target"),
-    ("mobilenetv2_imagenet", tvm.mobilenet_v2, tvm.MobileNet_V2_Weights.IMAGENET1K_V1,
+    ("mobilenetv2_imagenet", "mobilenet_v2", "MobileNet_V2_Weights.IMAGENET1K_V1",
      "classifier.1", "target"),
 )  # fmt: skip
 
@@ -179,7 +180,7 @@ for _arch, _builder, _weights, _head, _role in _TORCHVISION_MODELS:
         family="imagenet",
         piecewise_linear=True,
         min_size=32,
-        description=f"torchvision {_builder.__name__}, ImageNet {_weights}; ImageNette {_role}",
+        description=f"torchvision {_builder}, ImageNet {_weights}; ImageNette {_role}",
     )(_torchvision_factory(_arch, _builder, _weights, _head))
 
 
