@@ -208,6 +208,21 @@ def test_misaligned_clean_images_are_rejected(tmp_path: Path) -> None:
         evaluate_transfer(adv_set, TinyNet(), x[:5], batch_size=16)
 
 
+def test_given_clean_predictions_are_used_and_checked(tmp_path: Path) -> None:
+    path, x, _ = stored_attack(tmp_path, targeted=False)
+    adv_set = load_adversarial(path)
+    _, computed = evaluate_transfer(adv_set, OffGridProbe(), x, batch_size=16)
+    given = np.full(len(x), 7, dtype=np.int64)
+    _, reused = evaluate_transfer(
+        adv_set, OffGridProbe(), x, batch_size=16, pred_target_clean=given
+    )
+    assert (computed["pred_target_clean"] == 1).all()
+    assert (reused["pred_target_clean"] == 7).all()
+    assert reused["pred_target_adv"].tolist() == computed["pred_target_adv"].tolist()
+    with pytest.raises(ValueError, match="pred_target_clean has shape"):
+        evaluate_transfer(adv_set, OffGridProbe(), x, batch_size=16, pred_target_clean=given[:3])
+
+
 def seed_frame() -> pd.DataFrame:
     rows = []
     for seed, (u, t) in enumerate([(0.50, 0.10), (0.60, 0.20), (0.70, 0.30)]):

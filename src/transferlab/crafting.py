@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -119,6 +120,8 @@ def evaluate_adversarial_sets(
     x, _ = evaluation_set(dataset, evaluation)
     models = {label: load_model(path, device=device) for label, path in targets.items()}
     summaries, samples = [], []
+    # every file of a surrogate usually holds the same images: predict them once per target
+    clean_predictions: dict[tuple[str, bytes], np.ndarray] = {}
     for file in files:
         adv = load_adversarial(file)
         keys = {
@@ -128,7 +131,17 @@ def evaluate_adversarial_sets(
         }
         x_clean = x[torch.as_tensor(adv.index)]
         for label, model in models.items():
-            summary, outcomes = evaluate_transfer(adv, model, x_clean, batch_size, device=device)
+            key = (label, np.asarray(adv.index).tobytes())
+            if key not in clean_predictions:
+                clean_predictions[key] = predict_labels(model, x_clean, batch_size, device=device)
+            summary, outcomes = evaluate_transfer(
+                adv,
+                model,
+                x_clean,
+                batch_size,
+                device=device,
+                pred_target_clean=clean_predictions[key],
+            )
             summaries.append({**keys, "target": label, **summary})
             samples.append(outcomes.assign(**keys, target=label))
             log(f"{Path(file).name} -> {label}: ASR {100 * summary['asr']:.1f}%")

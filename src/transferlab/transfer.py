@@ -195,13 +195,16 @@ def evaluate_transfer(
     batch_size: int,
     *,
     device: torch.device | str | None = None,
+    pred_target_clean: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Evaluate a target model on exactly the stored 8-bit AEs (x_adv/255) and clean images.
 
     ``x_clean`` must be the clean images in the file's order, i.e.
     ``x_split[adv_set.index]``. As a guard against misalignment every stored
     AE must lie within ε + ½/255 of its clean image in L∞ (the rounding slack).
-    Surrogate predictions come from the file. Returns
+    Surrogate predictions come from the file. ``pred_target_clean``, when given,
+    is the target's prediction on ``x_clean`` (computed once per target and
+    reused across a surrogate's files). Returns
     (``transfer_success`` summary, ``per_sample_outcomes`` frame).
     """
     if not isinstance(x_clean, Tensor) or x_clean.ndim != 4:
@@ -226,7 +229,12 @@ def evaluate_transfer(
                 f"(budget {eps * 255:.2f}/255): x_clean is not x_split[adv_set.index]"
             )
     pred_target_adv = predict_labels(target_model, x_adv, batch_size, device=device)
-    pred_target_clean = predict_labels(target_model, x_clean, batch_size, device=device)
+    if pred_target_clean is None:
+        pred_target_clean = predict_labels(target_model, x_clean, batch_size, device=device)
+    elif np.shape(pred_target_clean) != (len(x_clean),):
+        raise ValueError(
+            f"pred_target_clean has shape {np.shape(pred_target_clean)}; expected ({len(x_clean)},)"
+        )
     outcomes = per_sample_outcomes(
         adv_set.y,
         pred_target_adv,
