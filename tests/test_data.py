@@ -8,6 +8,7 @@ never from the code under test.
 from __future__ import annotations
 
 import collections
+import json
 import pickle
 import subprocess
 import sys
@@ -160,13 +161,21 @@ def test_digits_raw_arrays_are_scikit_learns():
     np.testing.assert_array_equal(labels, targets)
 
 
-def test_digits_and_model_jobs_import_neither_sklearn_nor_torchvision():
-    # each Snakemake job is a fresh process: these imports cost ~5 s per digits job
+def test_digits_jobs_import_neither_sklearn_torchvision_nor_dynamo(tmp_path: Path):
+    # each Snakemake job is a fresh process: these imports cost ~2-3 s each per digits job
+    spec = {
+        "architecture": {"arch": "vgg16", "pretrained": False, "width": 0.0625},
+        "dataset": {"name": "digits", "options": {"size": 8}},
+        "mechanism": {"name": "st", "settings": {}, "tau": None, "tau_index": 1},
+        "seed": 0,
+        "training": {"batch_size": 256, "epochs": 1, "lr": 0.1, "warmup_epochs": 0},
+    }
     code = (
-        "import sys, transferlab.cli, transferlab.training, transferlab.crafting;"
-        "from transferlab.data import load_dataset; load_dataset('digits', 'test', limit=4);"
-        "from transferlab.models import build_model;"
-        "print(sorted(m for m in ('sklearn', 'torchvision') if m in sys.modules))"
+        "import sys, json, transferlab.cli, transferlab.crafting;"
+        "from transferlab.training import train_model;"
+        f"train_model(json.loads({json.dumps(json.dumps(spec))}), {str(tmp_path / 'm.pt')!r},"
+        " log=lambda m: None);"
+        "print(sorted(m for m in ('sklearn', 'torchvision', 'torch._dynamo') if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

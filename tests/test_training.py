@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -15,6 +16,7 @@ import torch
 
 from tests.conftest import subprocess_env
 from transferlab.checkpoints import MODEL_FORMAT, load_model, load_model_record
+from transferlab.optimization import SGD
 from transferlab.training import TrainingConfig, lr_at_epoch, train_model
 
 
@@ -141,3 +143,53 @@ def test_kill_9_then_rerun_resumes_and_matches_uninterrupted(tmp_path) -> None:
     assert f"continuing at epoch {done + 1}" in rerun.stdout
     a, b = _state(full), _state(killed)
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"momentum": 0.9, "weight_decay": 5e-4, "nesterov": False},
+        {"momentum": 0.9, "weight_decay": 5e-4, "nesterov": True},
+        {"momentum": 0.0, "weight_decay": 0.0, "nesterov": False},
+    ],
+)
+def test_sgd_matches_torch_optim_sgd_step_for_step(settings: dict) -> None:
+    torch.manual_seed(0)
+    reference = torch.nn.Sequential(
+        torch.nn.Linear(5, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU(), torch.nn.Linear(4, 3)
+    )
+    ours = copy.deepcopy(reference)
+    torch_sgd = torch.optim.SGD(reference.parameters(), lr=0.1, **settings)
+    our_sgd = SGD(ours.parameters(), lr=0.1, **settings)
+    for step in range(6):
+        x, y = torch.randn(8, 5), torch.randint(0, 3, (8,))
+        lr = 0.1 / (step + 1)  # the schedule changes lr between steps
+        for group in [*torch_sgd.param_groups, *our_sgd.param_groups]:
+            group["lr"] = lr
+        for model, optimizer in ((reference, torch_sgd), (ours, our_sgd)):
+            optimizer.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        for p, q in zip(reference.parameters(), ours.parameters(), strict=True):
+            torch.testing.assert_close(q, p, rtol=0, atol=1e-7)
+
+
+def test_sgd_state_round_trip_continues_identically() -> None:
+    torch.manual_seed(1)
+    model = torch.nn.Linear(3, 2)
+    optimizer = SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)
+
+    def step(m: torch.nn.Module, opt: SGD) -> None:
+        opt.zero_grad()
+        m(torch.ones(4, 3)).pow(2).sum().backward()
+        opt.step()
+
+    step(model, optimizer)
+    clone = copy.deepcopy(model)
+    restored = SGD(clone.parameters(), lr=1.0)
+    restored.load_state_dict(optimizer.state_dict())
+    step(model, optimizer)
+    step(clone, restored)
+    assert torch.equal(model.weight, clone.weight) and torch.equal(model.bias, clone.bias)
+    with pytest.raises(ValueError, match="transferlab-sgd"):
+        restored.load_state_dict(torch.optim.SGD(model.parameters(), lr=0.1).state_dict())

@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 MODEL_FORMAT = "transferlab-model/1"
-CHECKPOINT_FORMAT = "transferlab-epoch-checkpoint/1"
+# /2: the optimizer state is transferlab.optimization.SGD's, not torch.optim.SGD's
+CHECKPOINT_FORMAT = "transferlab-epoch-checkpoint/2"
 
 
 @contextlib.contextmanager
@@ -53,14 +54,19 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> None:
 
 
 def package_versions() -> dict[str, str]:
-    import torchvision
+    from importlib import metadata
 
     from transferlab import __version__
 
+    try:
+        # from the installed metadata: importing torchvision costs ~2 s per job
+        torchvision_version = metadata.version("torchvision")
+    except metadata.PackageNotFoundError:
+        torchvision_version = "not installed"
     return {
         "python": platform.python_version(),
         "torch": str(torch.__version__),
-        "torchvision": str(torchvision.__version__),
+        "torchvision": torchvision_version,
         "transferlab": __version__,
     }
 

@@ -33,6 +33,7 @@ from transferlab.checkpoints import (
     utc_now,
 )
 from transferlab.evaluation import accuracy
+from transferlab.optimization import SGD
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def train_model(
     np.random.seed(seed % 2**32)
     random.seed(seed)
     model = build_model(**arch_kwargs).to(device)
-    optimizer = torch.optim.SGD(
+    optimizer = SGD(
         model.parameters(),
         lr=lr_at_epoch(0, cfg),
         momentum=cfg.momentum,

@@ -12,13 +12,23 @@ in, which is what makes resumed training bit-identical to an uninterrupted run.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from transferlab.registry import Registry
+
+
+class Optimizer(Protocol):
+    """What a training step needs of an optimizer: transferlab.optimization.SGD and every
+    torch.optim optimizer qualify."""
+
+    def zero_grad(self, set_to_none: bool = True) -> None: ...
+
+    def step(self) -> None: ...
+
 
 MECHANISMS: Registry[type[Mechanism]] = Registry("mechanism")
 
@@ -74,7 +84,7 @@ class Mechanism:
     def train_step(
         self,
         model: nn.Module,
-        optimizer: torch.optim.Optimizer,
+        optimizer: Optimizer,
         x: Tensor,
         y: Tensor,
         generator: torch.Generator,

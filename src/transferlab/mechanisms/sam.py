@@ -12,7 +12,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from transferlab.mechanisms.base import MECHANISMS, Mechanism, Standard
+from transferlab.mechanisms.base import MECHANISMS, Mechanism, Optimizer, Standard
 from transferlab.mechanisms.input_gradient import InputGradientRegularization
 from transferlab.mechanisms.jacobian import JacobianRegularization
 from transferlab.mechanisms.magnitude import check_tau
@@ -22,7 +22,7 @@ def sharpness_aware_step(
     inner: Mechanism,
     rho: float,
     model: nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizer: Optimizer,
     x: Tensor,
     y: Tensor,
     generator: torch.Generator,
@@ -93,7 +93,7 @@ class SharpnessAwareMinimization(Mechanism):
     def train_step(
         self,
         model: nn.Module,
-        optimizer: torch.optim.Optimizer,
+        optimizer: Optimizer,
         x: Tensor,
         y: Tensor,
         generator: torch.Generator,
