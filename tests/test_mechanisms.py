@@ -18,6 +18,7 @@ from torch import nn
 
 from transferlab.mechanisms import MECHANISMS, build_mechanism
 from transferlab.mechanisms.jacobian import draw_projections, jacobian_frobenius_estimate
+from transferlab.mechanisms.second_order_batchnorm import second_order_batchnorm
 
 SHAPE = (3, 4, 4)
 DIM = 48
@@ -371,6 +372,44 @@ def test_weight_gradient_penalty_matches_linear_closed_form() -> None:
     expected = losses.mean() + lam / 2 * (grad_W.pow(2).sum() + grad_b.pow(2).sum())
     got = build_mechanism("er", lam, num_classes=K).loss(model, x, y)
     assert got.item() == pytest.approx(expected.item(), rel=1e-10)
+
+
+def test_weight_gradient_step_through_batchnorm_matches_generic_double_backprop() -> None:
+    # Reference: PyTorch's own BatchNorm double backward, written out by hand.
+    lam = 0.3
+    model = bn_conv_net().to(torch.float64).train()
+    reference = copy.deepcopy(model)
+    x, y = batch(8, dtype=torch.float64)
+    got = build_mechanism("er", lam, num_classes=K).loss(model, x, y)
+    got.backward()
+    loss = F.cross_entropy(reference(x), y)
+    grads = torch.autograd.grad(loss, list(reference.parameters()), create_graph=True)
+    expected = loss + lam / 2 * sum(g.pow(2).sum() for g in grads)
+    expected.backward()
+    assert got.item() == pytest.approx(expected.item(), rel=1e-12)
+    for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+        assert torch.allclose(p.grad, q.grad, rtol=1e-9, atol=1e-12)
+    for b, c in zip(model.buffers(), reference.buffers(), strict=True):
+        assert torch.equal(b, c)  # running statistics updated exactly once, identically
+
+
+@pytest.mark.parametrize("shape", [(6, 3, 4, 4), (7, 3), (5, 2, 6)])
+def test_second_order_batchnorm_derivatives_match_finite_differences(shape) -> None:
+    g = gen()
+    x, weight, bias = (
+        torch.randn(size, generator=g, dtype=torch.float64, requires_grad=True)
+        for size in (shape, shape[1:2], shape[1:2])
+    )
+
+    def batch_norm(x, weight, bias):
+        with second_order_batchnorm():
+            return F.batch_norm(x, None, None, weight, bias, training=True)
+
+    out = batch_norm(x, weight, bias)
+    assert type(out.grad_fn).__name__ == "_BatchNormTrainBackward"  # the closed form is in use
+    assert torch.allclose(out, F.batch_norm(x, None, None, weight, bias, training=True))
+    assert torch.autograd.gradcheck(batch_norm, (x, weight, bias), atol=1e-7, rtol=1e-5)
+    assert torch.autograd.gradgradcheck(batch_norm, (x, weight, bias), atol=1e-7, rtol=1e-5)
 
 
 # ---------------------------------------------------------------- SAM
