@@ -274,7 +274,11 @@ def cmd_table6(args: argparse.Namespace) -> None:
     atomic_write_text(args.out, table.to_csv(index=False))
     if args.markdown:
         wide = table.pivot_table(
-            index=["dataset", "target", "eps"], columns="statistic", values="value", sort=False
+            index=["dataset", "target", "eps"],
+            columns="statistic",
+            values="value",
+            sort=False,
+            dropna=False,
         )
         text = (
             f"# Table VI: what explains transfer ASR ({args.mode} PGD)\n\n"
@@ -284,7 +288,7 @@ def cmd_table6(args: argparse.Namespace) -> None:
             "MS = −log10 σ (σ = mean dominant input-Hessian eigenvalue), so larger MS is "
             "smoother.\n\n"
         )
-        text += wide.round(3).to_markdown() + "\n"
+        text += wide.round(3).reset_index().to_markdown(index=False) + "\n"
         atomic_write_text(args.markdown, text)
     _log(f"wrote {args.out} ({len(table)} rows)")
 
@@ -302,6 +306,58 @@ def cmd_asr_figure(args: argparse.Namespace) -> None:
     frame = frame.assign(value=100 * frame["asr"])[["dataset", "eps", "seed", "target", "value"]]
     for path in plot_vs_at_eps(frame, "asr", args.out_stem):
         _log(f"wrote {path}")
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.compare import compare_table, render_comparison_markdown
+    from transferlab.report_pages import table_page
+
+    ours = pd.read_csv(args.ours, keep_default_na=True)
+    rows = json.loads(args.rows) if args.rows else None
+    try:
+        comparison = compare_table(args.table, ours, rows)
+    except ValueError as err:
+        raise SystemExit(f"error: comparing {args.ours} with the paper: {err}") from None
+    atomic_write_text(args.out, comparison.cells.to_csv(index=False))
+    atomic_write_text(args.columns, comparison.columns.to_csv(index=False))
+    text = render_comparison_markdown(args.table, comparison)
+    if args.markdown:
+        atomic_write_text(args.markdown, text)
+    if args.html:
+        atomic_write_text(args.html, table_page(text, csv_path=args.out))
+    _log(f"wrote {args.out} ({len(comparison.cells)} cells)")
+
+
+def cmd_compare_summary(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.compare import comparison_summary, render_summary_markdown
+    from transferlab.report_pages import table_page
+
+    columns = pd.concat([pd.read_csv(path) for path in args.columns], ignore_index=True)
+    summary = comparison_summary(columns)
+    atomic_write_text(args.out, summary.round(4).to_csv(index=False))
+    text = render_summary_markdown(summary)
+    if args.markdown:
+        atomic_write_text(args.markdown, text)
+    if args.html:
+        atomic_write_text(args.html, table_page(text, csv_path=args.out))
+    _log(f"wrote {args.out} ({len(summary)} tables)")
+
+
+def cmd_report_pages(args: argparse.Namespace) -> None:
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.report_pages import table_page
+
+    if not len(args.markdown) == len(args.csv) == len(args.out):
+        raise SystemExit("error: report-pages needs one --csv and one --out per --markdown")
+    for markdown, csv, out in zip(args.markdown, args.csv, args.out, strict=True):
+        atomic_write_text(out, table_page(Path(markdown).read_text(), csv_path=csv))
+        _log(f"wrote {out}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -405,6 +461,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("figures", help="Figures 3-11 of one data set")
     p.add_argument("--spec", required=True)
     p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("compare", help="one of our tables next to the paper's published numbers")
+    p.add_argument("--table", required=True, help="table2, table3, table4, table6, table7, table12")
+    p.add_argument("--ours", required=True, help="our tidy table CSV")
+    p.add_argument("--rows", help="JSON {dataset label: {our row label: paper row label}}")
+    p.add_argument("--out", required=True, help="cells CSV")
+    p.add_argument("--columns", required=True, help="per-column Spearman CSV")
+    p.add_argument("--markdown")
+    p.add_argument("--html", help="the Markdown as an HTML page for the report")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("compare-summary", help="one summary line per compared table")
+    p.add_argument("--columns", nargs="+", required=True, help="per-column CSVs of compare")
+    p.add_argument("--out", required=True)
+    p.add_argument("--markdown")
+    p.add_argument("--html", help="the Markdown as an HTML page for the report")
+    p.set_defaults(func=cmd_compare_summary)
+
+    p = sub.add_parser("report-pages", help="HTML pages of tables' Markdown for the report")
+    p.add_argument("--markdown", nargs="+", required=True)
+    p.add_argument("--csv", nargs="+", required=True, help="tidy CSVs, embedded as downloads")
+    p.add_argument("--out", nargs="+", required=True, help="one HTML page per --markdown")
+    p.set_defaults(func=cmd_report_pages)
     return parser
 
 

@@ -247,3 +247,21 @@ def table7_rows(
             label = label.split(" tau=")[0]
         rows.append((label, method, tau))
     return rows
+
+
+# The paper's augmentation grids have five values: its "τ=5" is the strongest one.
+PAPER_GRID_SIZE = 5
+
+
+def paper_row_label(label: str, tau_index: int, grid_size: int) -> str:
+    """The paper's spelling of a table row label from ``table_rows``.
+
+    Tables II-IV show augmentations at the first and the last τ of the grid;
+    the paper's grids have five values, so its last row is ``tau=5``. A grid
+    of another length keeps ``tau=1`` and maps its last index to ``tau=5``
+    (``LS tau=2`` of a two-value grid → ``LS tau=5``); other labels are
+    unchanged.
+    """
+    if " tau=" in label and grid_size > 1 and tau_index == grid_size:
+        return f"{label.split(' tau=')[0]} tau={PAPER_GRID_SIZE}"
+    return label
