@@ -13,12 +13,18 @@ if not config.get("datasets"):
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/report_entries.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/accuracy.smk"
 include: "workflow/rules/attacks.smk"
 include: "workflow/rules/metrics.smk"
 include: "workflow/rules/explain.smk"
+include: "workflow/rules/compare.smk"
+include: "workflow/rules/report.smk"
+
+
+report: "workflow/report/workflow.rst"
 
 
 rule all:

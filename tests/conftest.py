@@ -57,6 +57,17 @@ def tiny_config() -> dict[str, Any]:
     return copy.deepcopy(TINY_CONFIG)
 
 
+@pytest.fixture(scope="session")
+def tiny_workflow_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One full build of rule all (every table, figure, comparison and report page) on
+    TINY_CONFIG, shared by the integration tests that only read it or dry-run on it."""
+    from tests.workflow_runner import snakemake
+
+    workdir = tmp_path_factory.mktemp("tiny")
+    snakemake(workdir, TINY_CONFIG)
+    return workdir
+
+
 @pytest.fixture(autouse=True)
 def _single_thread() -> None:
     # Two noisy cores: keep each test process on one thread so tests don't fight.

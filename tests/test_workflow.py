@@ -11,13 +11,10 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """One full build of Table XII, shared by the tests that inspect it."""
-    from tests.conftest import TINY_CONFIG
-
-    workdir = tmp_path_factory.mktemp("tiny")
-    snakemake(workdir, TINY_CONFIG)  # rule all: every table and figure
-    return workdir
+def built(tiny_workflow_run):
+    """The session's one full build of rule all (tests/conftest.py), shared with
+    tests/test_report.py."""
+    return tiny_workflow_run
 
 
 def test_table12_is_built_with_every_model(built) -> None:

@@ -4,7 +4,14 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from transferlab.config import ConfigError, check_config, surrogate_label, table7_rows, table_rows
+from transferlab.config import (
+    ConfigError,
+    check_config,
+    paper_row_label,
+    surrogate_label,
+    table7_rows,
+    table_rows,
+)
 from transferlab.figures import FIGURES
 from transferlab.mechanisms import MECHANISMS
 
@@ -84,12 +91,18 @@ def model_label(dataset, arch, method, tau, role):
 FIGURE_NAMES = list(FIGURES)
 
 
+# Every table the configuration builds; each has a published counterpart (transferlab.compare).
+BUILT_TABLES = ["table12", "table6", *config["tables"]]
+COMPARED_TABLES = BUILT_TABLES
+
+
 def all_targets():
-    tables = [f"{RESULTS}/tables/table12.csv", f"{RESULTS}/tables/table6.csv"]
-    tables += [f"{RESULTS}/tables/{name}.csv" for name in config["tables"]]
+    tables = [f"{RESULTS}/tables/{name}.csv" for name in BUILT_TABLES]
     names = [*FIGURES, "asr_vs_at_eps"]
     figures = [f"{RESULTS}/figures/{ds}/{name}.png" for ds in config["datasets"] for name in names]
-    return tables + figures
+    compare = [f"{RESULTS}/compare/{name}.csv" for name in COMPARED_TABLES]
+    compare.append(f"{RESULTS}/compare/summary.csv")
+    return tables + figures + compare + report_pages()
 
 
 def surrogate_entries():
@@ -379,3 +392,35 @@ def dataset_options(wildcards):
 
 def gpu_count(wildcards):
     return 0 if config["device"] == "cpu" else 1
+
+
+# ---- comparison with the paper ------------------------------------------------------
+
+
+def paper_rows(table):
+    """JSON {dataset label: {our row label: the paper's}} of one compared table ("null":
+    rows already use the paper's labels)."""
+    if table in ("table2", "table3", "table4"):
+        tcfg = config["tables"][table]
+        datasets = {tcfg["dataset"]: tcfg.get("surrogates")}
+    elif table == "table12":
+        datasets = {dataset: None for dataset in config["datasets"]}
+    else:
+        return "null"
+    rows = {}
+    for dataset, only in datasets.items():
+        mechanisms = dataset_config(dataset)["mechanisms"]
+        mapping = {}
+        for label, method, tau in table_rows(mechanisms, only):
+            grid = mechanisms[method]["grid"]
+            # Table XII names every model by its own tau; Tables II-IV by the row label.
+            ours = surrogate_label(method, tau, grid) if table == "table12" else label
+            mapping[ours] = paper_row_label(label, tau, len(grid))
+        rows[DATASET_LABELS.get(dataset_name(dataset), dataset)] = mapping
+    return json.dumps(rows, sort_keys=True)
+
+
+def paper_csvs(wildcards):
+    return sorted(
+        str(p) for p in (LIBRARY / "reference" / "paper").glob(f"{wildcards.table}_*.csv")
+    )

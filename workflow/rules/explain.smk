@@ -49,7 +49,7 @@ rule asr_figure:
         surrogates=f"{RESULTS}/tables/surrogates.csv",
         code=library_sources("plots", "cli"),
     output:
-        png=f"{RESULTS}/figures/{{dataset}}/asr_vs_at_eps.png",
+        png=figure_report(f"{RESULTS}/figures/{{dataset}}/asr_vs_at_eps.png", "asr_vs_at_eps"),
         svg=f"{RESULTS}/figures/{{dataset}}/asr_vs_at_eps.svg",
     log:
         f"{RESULTS}/logs/figures/{{dataset}}.asr.log",

@@ -64,11 +64,8 @@ rule figures:
         intra=f"{RESULTS}/metrics/similarity/{{dataset}}/intra.csv",
         code=library_sources("plots", "figures", "similarity", "cli"),
     output:
-        [
-            f"{RESULTS}/figures/{{dataset}}/{name}.{ext}"
-            for name in FIGURE_NAMES
-            for ext in ("png", "svg")
-        ],
+        [figure_report(f"{RESULTS}/figures/{{dataset}}/{name}.png", name) for name in FIGURE_NAMES],
+        [f"{RESULTS}/figures/{{dataset}}/{name}.svg" for name in FIGURE_NAMES],
     log:
         f"{RESULTS}/logs/figures/{{dataset}}.log",
     benchmark:
