@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from transferlab import plots
-from transferlab.similarity import intra_architecture_matrix
+# pandas, seaborn (plots) and torch (similarity) load inside the functions: the
+# Snakefile imports FIGURES while building the DAG, and those imports cost ~3 s there.
+if TYPE_CHECKING:
+    import pandas as pd
 
 # File stem -> the paper's figures it corresponds to (CIFAR-10 / ImageNette panels).
 FIGURES = {
@@ -33,6 +33,8 @@ REGULARIZERS = ("IR", "JR", "ER", "SAM")
 
 def smoothness_frame(models: list[dict[str, Any]], dataset: str) -> pd.DataFrame:
     """One row per surrogate: dataset, method (label), tau_index, tau, seed, value (mean σ)."""
+    import pandas as pd
+
     rows = []
     for m in models:
         summary = json.loads(Path(m["summary"]).read_text())
@@ -51,6 +53,8 @@ def smoothness_frame(models: list[dict[str, Any]], dataset: str) -> pd.DataFrame
 
 def similarity_frame(path: str | Path, dataset: str) -> pd.DataFrame:
     """Surrogate→target similarities as dataset, method, tau_index, tau, seed, target, value."""
+    import pandas as pd
+
     pairs = pd.read_csv(path)
     return pd.DataFrame(
         {
@@ -67,6 +71,8 @@ def similarity_frame(path: str | Path, dataset: str) -> pd.DataFrame:
 
 def at_frame(df: pd.DataFrame) -> pd.DataFrame:
     """AT surrogates by their ε, with ST as ε = 0."""
+    import pandas as pd
+
     at = df[df["method"] == "AT"].assign(eps=lambda d: d["tau"].astype(float))
     st = df[df["method"] == "ST"].assign(eps=0.0)
     return pd.concat([st, at], ignore_index=True).drop(columns=["method", "tau", "tau_index"])
@@ -79,6 +85,11 @@ def metric_figures(spec: dict[str, Any], log: Callable[[str], None] = print) -> 
     tau_index, tau, seed}), similarity (CSV of surrogate→target pairs),
     intra (CSV of intra-architecture pairs), architecture (surrogate label).
     """
+    import pandas as pd
+
+    from transferlab import plots
+    from transferlab.similarity import intra_architecture_matrix
+
     out = Path(spec["out_dir"])
     dataset = spec["dataset"]
     smooth = smoothness_frame(spec["smoothness"], dataset)
