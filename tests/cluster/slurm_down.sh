@@ -6,9 +6,22 @@ set -euo pipefail
 
 STATE=${TRANSFERLAB_SLURM_STATE:-/run/transferlab-slurm}
 declare -A PIDFILE=([slurmd]=/run/slurmd.pid [slurmctld]=/run/slurmctld.pid [munged]=/run/munge/munged.pid)
+MARKER="# written by transferlab tests/cluster/slurm_up.sh"
+
+# A slurm.conf naming a stopped controller makes every later `snakemake` call wait ~10 s
+# (the Slurm executor plugin runs `scontrol show config` on import): remove ours.
+remove_our_config() {
+    for f in /etc/slurm/slurm.conf /etc/slurm/gres.conf; do
+        if [[ -f $f ]] && grep -qxF "$MARKER" "$f"; then
+            rm -f "$f"
+            echo "slurm_down: removed $f"
+        fi
+    done
+}
 
 if [[ ! -f $STATE/daemons ]]; then
     echo "slurm_down: nothing recorded in $STATE/daemons"
+    remove_our_config
     exit 0
 fi
 
@@ -32,3 +45,4 @@ for entry in "${entries[@]}"; do
     rm -f "${PIDFILE[$name]:-/nonexistent}"
 done
 rm -f "$STATE/daemons"
+remove_our_config
