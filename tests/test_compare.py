@@ -13,6 +13,7 @@ from transferlab.compare import (
     compare_table,
     compare_with_paper,
     comparison_summary,
+    render_comparison_markdown,
     summarize_comparison,
 )
 from transferlab.config import paper_row_label
@@ -261,10 +262,17 @@ def test_compare_table_averages_targets_the_paper_does_not_have():
     assert result.columns["spearman_rho"].iloc[0] == pytest.approx(0.5)
 
 
-def test_compare_table_rejects_labels_the_paper_does_not_have():
-    ours = _table2("CIFAR-10", {"ST": (1.0, 2.0), "LS tau=2": (1.0, 2.0)})
-    with pytest.raises(ValueError, match="have no paper row.*LS tau=2"):
-        compare_table("table2", ours)
+def test_compare_table_keeps_rows_the_paper_does_not_print_uncompared():
+    ours = _table2("CIFAR-10", {"ST": (1.0, 2.0), "SAM": (3.0, 1.0), "LS tau=2": (5.0, 0.0)})
+    result = compare_table("table2", ours)
+    extra = result.cells[result.cells["surrogate"] == "LS tau=2"]
+    assert len(extra) == 2 and extra["paper_mean"].isna().all()
+    assert extra["diff"].isna().all() and extra["ours_rank"].isna().all()
+    assert list(result.columns["n_cells"]) == [3, 3] and list(result.columns["n_ranked"]) == [2, 2]
+    # ResNet50: ours ST 1 < SAM 3, paper 54.3 < 76.1 → ρ = 1; VGG16: reversed → ρ = −1.
+    assert list(result.columns["spearman_rho"]) == pytest.approx([1.0, -1.0])
+    text = render_comparison_markdown("table2", result)
+    assert "no number for 2 of our cells" in text and "LS tau=2 / untargeted" in text
     with pytest.raises(ValueError, match="no paper counterpart for 'table5'"):
         compare_table("table5", ours)
 
@@ -358,7 +366,7 @@ def test_compare_cli_writes_cells_columns_markdown_and_page(tmp_path):
     assert main(argv) == 0
     assert pd.read_csv(summary)["n_cells"].tolist() == [4]
     bad = tmp_path / "bad.csv"
-    _table2("CIFAR-10", {"XX": (1.0, 2.0)}).to_csv(bad, index=False)
+    _table2("CIFAR-10", {"ST": (1.0, 2.0)}).drop(columns="target").to_csv(bad, index=False)
     argv = ["compare", "--table", "table2", "--ours", str(bad), "--out", str(out["csv"])]
-    with pytest.raises(SystemExit, match="XX"):
+    with pytest.raises(SystemExit, match=r"bad.csv with the paper.*missing column.*'target'"):
         main([*argv, "--columns", str(out["columns.csv"])])

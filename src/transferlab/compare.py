@@ -465,6 +465,8 @@ def our_frame(table: str, ours: pd.DataFrame) -> pd.DataFrame:
     else:
         frame = frame.rename(columns={"value": "mean"})
         frame["std"] = math.nan
+    if table in ("table2", "table3") and "attack" in frame.columns:
+        frame = frame[frame["attack"].astype(str).str.upper() == "PGD"]  # the paper's attack
     if table == "table4":
         frame["attack"] = frame["attack"].str.upper()
     columns = ["dataset", *spec.row_keys, *spec.column_keys, "mean", "std"]
@@ -520,6 +522,18 @@ def _column_agreement(cells: pd.DataFrame, column_keys: list[str]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def _split_unmatched(
+    mine: pd.DataFrame, theirs: pd.DataFrame, keys: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows of ours the paper prints, rows it does not): a configuration may build rows
+    or columns the paper has no numbers for (e.g. Table IV with JR)."""
+    ours_keys = _normalized_keys(mine, keys)[keys].astype(str)
+    paper_keys = _normalized_keys(theirs, keys)[keys].astype(str).drop_duplicates()
+    found = ours_keys.merge(paper_keys, on=keys, how="left", indicator=True)["_merge"]
+    in_paper = (found == "both").to_numpy()
+    return mine[in_paper], mine[~in_paper]
+
+
 def compare_table(
     table: str,
     ours: pd.DataFrame,
@@ -537,7 +551,9 @@ def compare_table(
     empty and every row says "ordering only" in ``comparison``; targets the paper
     does not have are averaged away on both sides (target = "mean over targets").
     Both ways, ours_rank/paper_rank are the average ranks of the rows within their
-    column and ``columns`` holds Spearman ρ = Pearson r of those ranks.
+    column and ``columns`` holds Spearman ρ = Pearson r of those ranks. Cells the
+    paper does not print (a configured surrogate or target training it lacks) are
+    kept with empty paper values: ``n_cells`` counts them, ``n_ranked`` does not.
     """
     spec = _counterpart(table)
     row_keys, column_keys = list(spec.row_keys), list(spec.column_keys)
@@ -565,10 +581,25 @@ def compare_table(
                 .assign(target=ALL_TARGETS, std=math.nan)
                 for f in (mine, theirs)
             )
-        cells = compare_with_paper(
-            mine, theirs, [*row_keys, *column_keys], value="mean", std="std", complete=False
+        keys = [*row_keys, *column_keys]
+        mine, unmatched = _split_unmatched(mine, theirs, keys)
+        cells = compare_with_paper(mine, theirs, keys, value="mean", std="std", complete=False)
+        if len(unmatched):
+            extra = (
+                unmatched[keys]
+                .astype(str)
+                .assign(
+                    ours_mean=unmatched["mean"].astype(float),
+                    ours_std=unmatched["std"].astype(float),
+                    paper_mean=math.nan,
+                    paper_std=math.nan,
+                    diff=math.nan,
+                )
+            )
+            cells = pd.concat([cells, extra], ignore_index=True)
+        cells = cells.assign(
+            within_2std=cells["within_2std"].astype("boolean").mask(cells["ours_mean"].isna())
         )
-        cells = cells.assign(within_2std=cells["within_2std"].mask(cells["ours_mean"].isna()))
         if not same:
             cells = cells.assign(diff=math.nan, within_2std=pd.NA).astype(
                 {"within_2std": "boolean"}
@@ -660,6 +691,16 @@ def render_comparison_markdown(table: str, comparison: TableComparison) -> str:
         )
         if not math.isnan(line.share_same_sign):
             parts.append(f"Cells with the paper's sign: {_fmt(line.share_same_sign)}.")
+    keys = [*spec.row_keys, *spec.column_keys]
+    missing = comparison.cells[comparison.cells["paper_mean"].isna()]
+    if len(missing):
+        shown = sorted({" / ".join(map(str, k)) for k in missing[keys].itertuples(index=False)})
+        parts.append(
+            f"The paper prints no number for {len(missing)} of our cells (kept, not compared): "
+            + ", ".join(shown[:20])
+            + (" …" if len(shown) > 20 else "")
+            + "."
+        )
     parts.append("\n## Per column\n")
     parts.append(
         "An empty spearman_rho: fewer than two rows, or one side constant across the rows "
