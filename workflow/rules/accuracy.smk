@@ -4,7 +4,6 @@
 rule table12:
     input:
         records=[e["record"] for e in table12_models()],
-        code=library_sources("tables", "cli"),
     output:
         csv=f"{RESULTS}/tables/table12.csv",
         md=f"{RESULTS}/tables/table12.md",
@@ -16,6 +15,7 @@ rule table12:
     conda:
         "../../envs/transferlab.yaml"
     params:
+        code=source_digest("tables", "cli"),
         models=json.dumps(table12_models()),
     shell:
         "python -m transferlab table12 --models {params.models:q} --out {output.csv}"

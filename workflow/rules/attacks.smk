@@ -5,7 +5,6 @@
 rule attack:
     input:
         model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
-        code=library_sources("data", "models", "attacks", "store", "transfer", "crafting"),
     output:
         sets=[
             f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}/{mode}-eps{eps}.h5"
@@ -25,6 +24,7 @@ rule attack:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 120 * attempt,
     params:
+        code=source_digest("data", "models", "attacks", "store", "transfer", "crafting"),
         spec=evaluation_spec,
         outputs=lambda wc, output: json.dumps(
             [
@@ -46,7 +46,6 @@ rule transfer:
             wc.dataset, wc.arch, wc.method, wc.tau, wc.seed, wc.attack
         ),
         targets=lambda wc: list(target_model_paths(wc).values()),
-        code=library_sources("data", "models", "store", "transfer", "crafting"),
     output:
         summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.csv",
         samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.samples.csv.gz",
@@ -65,6 +64,7 @@ rule transfer:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
     params:
+        code=source_digest("data", "models", "store", "transfer", "crafting"),
         spec=lambda wc: evaluation_spec(wc, with_attack=False),
         targets=lambda wc: json.dumps(target_model_paths(wc)),
         device=config["device"],
@@ -83,7 +83,6 @@ for _table in [t for t in ("table2", "table3", "table4") if t in config["tables"
             summaries=(
                 [e["csv"] for e in asr_table_inputs(_table)] if _table in config["tables"] else []
             ),
-            code=library_sources("transfer", "cli"),
         output:
             csv=f"{RESULTS}/tables/{_table}.csv",
             md=f"{RESULTS}/tables/{_table}.md",
@@ -95,6 +94,7 @@ for _table in [t for t in ("table2", "table3", "table4") if t in config["tables"
         conda:
             "../../envs/transferlab.yaml"
         params:
+            code=source_digest("transfer", "cli"),
             spec=asr_table_spec(_table),
         shell:
             "python -m transferlab asr-table --spec {params.spec:q} --out {output.csv}"

@@ -5,7 +5,6 @@ rule compare:
     input:
         table=f"{RESULTS}/tables/{{table}}.csv",
         paper=paper_csvs,
-        code=library_sources("compare", "analysis", "reference", "report_pages", "cli"),
     output:
         cells=f"{RESULTS}/compare/{{table}}.csv",
         columns=f"{RESULTS}/compare/{{table}}.columns.csv",
@@ -21,6 +20,7 @@ rule compare:
     conda:
         "../../envs/transferlab.yaml"
     params:
+        code=source_digest("compare", "analysis", "reference", "report_pages", "cli"),
         rows=lambda wc: paper_rows(wc.table),
     shell:
         "python -m transferlab compare --table {wildcards.table} --ours {input.table}"
@@ -31,7 +31,6 @@ rule compare:
 rule compare_summary:
     input:
         columns=[f"{RESULTS}/compare/{table}.columns.csv" for table in COMPARED_TABLES],
-        code=library_sources("compare", "analysis", "report_pages", "cli"),
     output:
         csv=f"{RESULTS}/compare/summary.csv",
         md=f"{RESULTS}/compare/summary.md",
@@ -43,6 +42,8 @@ rule compare_summary:
     localrule: True
     conda:
         "../../envs/transferlab.yaml"
+    params:
+        code=source_digest("compare", "analysis", "report_pages", "cli"),
     shell:
         "python -m transferlab compare-summary --columns {input.columns} --out {output.csv}"
         " --markdown {output.md} --html {output.page} > {log} 2>&1"

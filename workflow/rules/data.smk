@@ -3,8 +3,6 @@
 
 # Local: on a cluster, the submitting node is the one with internet for downloads.
 rule prepare_data:
-    input:
-        code=library_sources("data"),
     output:
         summary=f"{RESULTS}/data/{{dataset}}.json",
     log:
@@ -15,6 +13,7 @@ rule prepare_data:
     conda:
         "../../envs/transferlab.yaml"
     params:
+        code=source_digest("data"),
         name=lambda wc: dataset_name(wc.dataset),
         options=dataset_options,
     shell:

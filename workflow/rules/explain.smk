@@ -9,7 +9,6 @@ rule surrogates:
         similarity=[
             f"{RESULTS}/metrics/similarity/{dataset}/targets.csv" for dataset in config["datasets"]
         ],
-        code=library_sources("analysis", "explanation", "cli"),
     output:
         csv=f"{RESULTS}/tables/surrogates.csv",
     log:
@@ -20,6 +19,7 @@ rule surrogates:
     conda:
         "../../envs/transferlab.yaml"
     params:
+        code=source_digest("analysis", "explanation", "cli"),
         spec=surrogates_spec(),
     shell:
         "python -m transferlab surrogates --spec {params.spec:q} --out {output.csv} > {log} 2>&1"
@@ -28,7 +28,6 @@ rule surrogates:
 rule table6:
     input:
         surrogates=f"{RESULTS}/tables/surrogates.csv",
-        code=library_sources("analysis", "cli"),
     output:
         csv=f"{RESULTS}/tables/table6.csv",
         md=f"{RESULTS}/tables/table6.md",
@@ -39,6 +38,8 @@ rule table6:
     localrule: True
     conda:
         "../../envs/transferlab.yaml"
+    params:
+        code=source_digest("analysis", "cli"),
     shell:
         "python -m transferlab table6 --surrogates {input.surrogates} --out {output.csv}"
         " --markdown {output.md} > {log} 2>&1"
@@ -47,7 +48,6 @@ rule table6:
 rule asr_figure:
     input:
         surrogates=f"{RESULTS}/tables/surrogates.csv",
-        code=library_sources("plots", "cli"),
     output:
         png=figure_report(f"{RESULTS}/figures/{{dataset}}/asr_vs_at_eps.png", "asr_vs_at_eps"),
         svg=f"{RESULTS}/figures/{{dataset}}/asr_vs_at_eps.svg",
@@ -59,6 +59,7 @@ rule asr_figure:
     conda:
         "../../envs/transferlab.yaml"
     params:
+        code=source_digest("plots", "cli"),
         dataset=lambda wc: DATASET_LABELS.get(dataset_name(wc.dataset), wc.dataset),
         eps=f"{config['budgets'][len(config['budgets']) // 2]}/255",
         stem=lambda wc, output: output.png[: -len(".png")],

@@ -5,7 +5,6 @@
 rule measure:
     input:
         model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
-        code=library_sources("data", "models", "smoothness", "similarity", "measurements"),
     output:
         smoothness=f"{RESULTS}/metrics/smoothness/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.csv",
         summary=f"{RESULTS}/metrics/smoothness/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.json",
@@ -25,6 +24,7 @@ rule measure:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
     params:
+        code=source_digest("data", "models", "smoothness", "similarity", "measurements"),
         spec=metrics_spec,
         device=config["device"],
     shell:
@@ -37,7 +37,6 @@ rule similarity:
     input:
         sources=lambda wc: [m["gradients"] for m in similarity_models(wc)[0]],
         targets=lambda wc: [m["gradients"] for m in similarity_models(wc)[1]],
-        code=library_sources("similarity", "measurements", "cli"),
     output:
         summary=f"{RESULTS}/metrics/similarity/{{dataset}}/{{kind}}.csv",
         samples=f"{RESULTS}/metrics/similarity/{{dataset}}/{{kind}}.samples.csv.gz",
@@ -49,6 +48,7 @@ rule similarity:
     conda:
         "../../envs/transferlab.yaml"
     params:
+        code=source_digest("similarity", "measurements", "cli"),
         sources=lambda wc: json.dumps(similarity_models(wc)[0]),
         targets=lambda wc: json.dumps(similarity_models(wc)[1]),
         different_seeds=lambda wc: "--different-seeds" if wc.kind == "intra" else "",
@@ -62,7 +62,6 @@ rule figures:
         summaries=lambda wc: [m["summary"] for m in surrogate_metric_entries(wc.dataset)],
         similarity=f"{RESULTS}/metrics/similarity/{{dataset}}/targets.csv",
         intra=f"{RESULTS}/metrics/similarity/{{dataset}}/intra.csv",
-        code=library_sources("plots", "figures", "similarity", "cli"),
     output:
         [figure_report(f"{RESULTS}/figures/{{dataset}}/{name}.png", name) for name in FIGURE_NAMES],
         [f"{RESULTS}/figures/{{dataset}}/{name}.svg" for name in FIGURE_NAMES],
@@ -74,6 +73,7 @@ rule figures:
     conda:
         "../../envs/transferlab.yaml"
     params:
+        code=source_digest("plots", "figures", "similarity", "cli"),
         spec=figures_spec,
     shell:
         "python -m transferlab figures --spec {params.spec:q} > {log} 2>&1"
@@ -84,7 +84,6 @@ if "table7" in config["tables"]:
     rule table7:
         input:
             similarity=f"{RESULTS}/metrics/similarity/{config['tables']['table7']['dataset']}/table7.csv",
-            code=library_sources("similarity", "cli"),
         output:
             csv=f"{RESULTS}/tables/table7.csv",
             md=f"{RESULTS}/tables/table7.md",
@@ -96,6 +95,7 @@ if "table7" in config["tables"]:
         conda:
             "../../envs/transferlab.yaml"
         params:
+            code=source_digest("similarity", "cli"),
             dataset=DATASET_LABELS.get(
                 dataset_name(config["tables"]["table7"]["dataset"]),
                 config["tables"]["table7"]["dataset"],

@@ -7,7 +7,6 @@ rule report_tables:
     input:
         md=[f"{RESULTS}/tables/{name}.md" for name in BUILT_TABLES],
         csv=[f"{RESULTS}/tables/{name}.csv" for name in BUILT_TABLES],
-        code=library_sources("report_pages", "cli"),
     output:
         pages=[table_page(name) for name in BUILT_TABLES],
     log:
@@ -17,6 +16,8 @@ rule report_tables:
     localrule: True
     conda:
         "../../envs/transferlab.yaml"
+    params:
+        code=source_digest("report_pages", "cli"),
     shell:
         "python -m transferlab report-pages --markdown {input.md} --csv {input.csv}"
         " --out {output.pages} > {log} 2>&1"

@@ -6,7 +6,6 @@
 rule train:
     input:
         data=f"{RESULTS}/data/{{dataset}}.json",
-        code=library_sources("data", "models", "mechanisms", "training", "evaluation"),
     output:
         model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
         record=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.json",
@@ -23,6 +22,7 @@ rule train:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 720 * attempt,
     params:
+        code=source_digest("data", "models", "mechanisms", "optimization", "training", "evaluation"),
         spec=training_spec,
         device=config["device"],
     shell:
