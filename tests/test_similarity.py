@@ -214,3 +214,22 @@ def test_table7_reproduces_published_scores_from_published_values() -> None:
     pd.testing.assert_frame_equal(
         scores.reset_index(drop=True), published_scores.reset_index(drop=True), check_dtype=False
     )
+
+
+def test_pairwise_similarities_keeps_list_valued_identities(tmp_path) -> None:
+    from transferlab.checkpoints import atomic_torch_save
+    from transferlab.measurements import GRADIENTS_FORMAT, pairwise_similarities
+
+    a = torch.tensor([[1.0, 0.0], [0.0, 2.0], [3.0, 4.0]])
+    paths = {}
+    for name, grads in {"a": a, "b": -a}.items():
+        paths[name] = tmp_path / f"{name}.pt"
+        atomic_torch_save({"format": GRADIENTS_FORMAT, "gradients": grads}, paths[name])
+    pairs = [{"source": str(paths["a"]), "target": str(paths["b"]), "tau": [0.1, 0.05]}]
+    summary = pairwise_similarities(
+        pairs, summary_csv=tmp_path / "s.csv", samples_csv=tmp_path / "p.csv.gz"
+    )
+    samples = pd.read_csv(tmp_path / "p.csv.gz")
+    assert summary["similarity_mean"].tolist() == pytest.approx([-1.0])
+    assert samples["similarity"].tolist() == pytest.approx([-1.0, -1.0, -1.0])
+    assert samples["tau"].tolist() == ["[0.1, 0.05]"] * 3

@@ -118,11 +118,12 @@ def pairwise_similarities(
         values = cosine_rows(grads(pair["source"]), grads(pair["target"]))
         stats = similarity_summary(values)
         summaries.append({**identity, **{f"similarity_{k}": v for k, v in stats.items()}})
-        samples.append(
-            pd.DataFrame({"index": range(len(values)), "similarity": values.numpy()}).assign(
-                **identity
-            )
-        )
+        frame = pd.DataFrame({"index": range(len(values)), "similarity": values.numpy()})
+        for key, value in identity.items():
+            # one value per row: a list-valued identity (SAM&IR's tau = [rho, lambda])
+            # must not be spread over the rows as assign() would
+            frame[key] = [value] * len(frame)
+        samples.append(frame)
     summary = pd.DataFrame(summaries).rename(columns={"similarity_n": "n"})
     atomic_write_text(summary_csv, summary.to_csv(index=False))
     # No pairs (e.g. one seed and only different-seed pairs wanted): empty, but present.
