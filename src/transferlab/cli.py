@@ -313,7 +313,6 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
     from transferlab.checkpoints import atomic_write_text
     from transferlab.compare import compare_table, render_comparison_markdown
-    from transferlab.report_pages import table_page
 
     ours = pd.read_csv(args.ours, keep_default_na=True)
     rows = json.loads(args.rows) if args.rows else None
@@ -323,12 +322,20 @@ def cmd_compare(args: argparse.Namespace) -> None:
         raise SystemExit(f"error: comparing {args.ours} with the paper: {err}") from None
     atomic_write_text(args.out, comparison.cells.to_csv(index=False))
     atomic_write_text(args.columns, comparison.columns.to_csv(index=False))
-    text = render_comparison_markdown(args.table, comparison)
-    if args.markdown:
-        atomic_write_text(args.markdown, text)
-    if args.html:
-        atomic_write_text(args.html, table_page(text, csv_path=args.out))
+    _write_renderings(render_comparison_markdown(args.table, comparison), args)
     _log(f"wrote {args.out} ({len(comparison.cells)} cells)")
+
+
+def _write_renderings(markdown_text: str, args: argparse.Namespace) -> None:
+    """Write the Markdown rendering and its HTML report page (linking the CSV args.out),
+    each only where its option was given."""
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.report_pages import table_page
+
+    if args.markdown:
+        atomic_write_text(args.markdown, markdown_text)
+    if args.html:
+        atomic_write_text(args.html, table_page(markdown_text, csv_path=args.out))
 
 
 def cmd_compare_summary(args: argparse.Namespace) -> None:
@@ -336,16 +343,11 @@ def cmd_compare_summary(args: argparse.Namespace) -> None:
 
     from transferlab.checkpoints import atomic_write_text
     from transferlab.compare import comparison_summary, render_summary_markdown
-    from transferlab.report_pages import table_page
 
     columns = pd.concat([pd.read_csv(path) for path in args.columns], ignore_index=True)
     summary = comparison_summary(columns)
     atomic_write_text(args.out, summary.round(4).to_csv(index=False))
-    text = render_summary_markdown(summary)
-    if args.markdown:
-        atomic_write_text(args.markdown, text)
-    if args.html:
-        atomic_write_text(args.html, table_page(text, csv_path=args.out))
+    _write_renderings(render_summary_markdown(summary), args)
     _log(f"wrote {args.out} ({len(summary)} tables)")
 
 
