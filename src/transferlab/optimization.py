@@ -51,7 +51,8 @@ class SGD:
         self.param_groups: list[dict[str, Any]] = [
             {"lr": lr, "momentum": momentum, "weight_decay": weight_decay, "nesterov": nesterov}
         ]
-        self.momentum_buffers: list[Tensor] | None = None
+        # one buffer per parameter, None until that parameter's first step
+        self.momentum_buffers: list[Tensor | None] = [None] * len(params)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.params:
@@ -74,15 +75,14 @@ class SGD:
         if weight_decay != 0:
             grads = torch._foreach_add(grads, params, alpha=weight_decay)
         if momentum != 0:
-            if self.momentum_buffers is None:
-                self.momentum_buffers = [torch.zeros(0) for _ in self.params]
             buffers = []
             for i, g in zip(with_grad, grads, strict=True):
-                if self.momentum_buffers[i].numel() == 0:
-                    self.momentum_buffers[i] = g.detach().clone()
+                buffer = self.momentum_buffers[i]
+                if buffer is None:
+                    buffer = self.momentum_buffers[i] = g.detach().clone()
                 else:
-                    self.momentum_buffers[i].mul_(momentum).add_(g)
-                buffers.append(self.momentum_buffers[i])
+                    buffer.mul_(momentum).add_(g)
+                buffers.append(buffer)
             grads = torch._foreach_add(grads, buffers, alpha=momentum) if nesterov else buffers
         torch._foreach_add_(params, grads, alpha=-lr)
 
@@ -90,28 +90,21 @@ class SGD:
         return {
             "format": STATE_FORMAT,
             "param_groups": [dict(group) for group in self.param_groups],
-            "momentum_buffers": (
-                None
-                if self.momentum_buffers is None
-                else [b.detach().clone() for b in self.momentum_buffers]
-            ),
+            "momentum_buffers": [
+                None if b is None else b.detach().clone() for b in self.momentum_buffers
+            ],
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
             raise ValueError(f"not a {STATE_FORMAT} optimizer state")
         buffers = state["momentum_buffers"]
-        if buffers is not None and len(buffers) != len(self.params):
+        if len(buffers) != len(self.params):
             raise ValueError(
                 f"optimizer state holds {len(buffers)} momentum buffers for "
                 f"{len(self.params)} parameters"
             )
         self.param_groups = [dict(group) for group in state["param_groups"]]
-        self.momentum_buffers = (
-            None
-            if buffers is None
-            else [
-                b.to(p.device) if b.numel() else torch.zeros(0)
-                for b, p in zip(buffers, self.params, strict=True)
-            ]
-        )
+        self.momentum_buffers = [
+            None if b is None else b.to(p.device) for b, p in zip(buffers, self.params, strict=True)
+        ]
