@@ -19,6 +19,7 @@ from transferlab.models import (
     architecture_info,
     architecture_names,
     build_model,
+    place_model,
 )
 from transferlab.registry import UnknownNameError
 
@@ -506,3 +507,30 @@ def test_imagenet_logits_have_zero_input_hessian_in_eval_mode() -> None:
     model = imagenet_model("densenet121_imagenet").eval()
     x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     assert logits_hessian_vector_product(model, x).abs().max() == 0
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "inceptionv3", "densenet121"])
+def test_cpu_placement_is_channels_last_and_computes_the_same_function(arch: str) -> None:
+    torch.manual_seed(0)
+    reference = build_model(
+        arch, num_classes=10, mean=[0.5] * 3, std=[0.25] * 3, width=0.125
+    ).eval()
+    placed = build_model(**reference.arch_spec).eval()
+    placed.load_state_dict(reference.state_dict())
+    assert place_model(placed, "cpu") is placed
+    conv_weights = [p for p in placed.parameters() if p.dim() == 4]
+    assert conv_weights
+    assert all(w.is_contiguous(memory_format=torch.channels_last) for w in conv_weights)
+    assert not all(
+        w.is_contiguous(memory_format=torch.channels_last)
+        for w in reference.parameters()
+        if w.dim() == 4 and w.shape[-1] > 1
+    )
+    x = torch.rand(4, 3, 16, 16, requires_grad=True)
+    x_ref = x.detach().clone().requires_grad_(True)
+    out, out_ref = placed(x), reference(x_ref)
+    torch.testing.assert_close(out, out_ref, rtol=1e-4, atol=1e-5)
+    (grad,) = torch.autograd.grad(out[:, 0].sum(), x)
+    (grad_ref,) = torch.autograd.grad(out_ref[:, 0].sum(), x_ref)
+    # Rounding may flip a ReLU whose input is ~0, changing a few gradient entries slightly.
+    assert float((grad - grad_ref).norm() / grad_ref.norm()) < 1e-3

@@ -100,6 +100,11 @@ def test_quantization_rounds_half_up_and_clamps() -> None:
     assert np.array_equal(quantize_images(x.double()), quantize_images(x))
     grid = np.arange(256, dtype=np.uint8).reshape(1, 1, 16, 16)
     assert np.array_equal(quantize_images(dequantize_images(grid)), grid)
+    # channels-last models return NHWC-strided images; the pixels come out in C order
+    nhwc = dequantize_images(grid.reshape(1, 4, 8, 8)).contiguous(memory_format=torch.channels_last)
+    pixels = quantize_images(nhwc)
+    assert pixels.flags.c_contiguous
+    assert np.array_equal(pixels, grid.reshape(1, 4, 8, 8))
     with pytest.raises(ValueError, match="NaN"):
         quantize_images(torch.full((1, 1, 2, 2), float("nan")))
 

@@ -97,12 +97,12 @@ def load_model_record(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> nn.Module:
     """Rebuild a trained model from its file: eval mode, takes [0,1] images."""
-    from transferlab.models import build_model
+    from transferlab.models import build_model, place_model
 
     record = load_model_record(path)
     # The stored weights replace any pretrained ones: never fetch them again.
     model = build_model(**{**record["architecture"], "pretrained": False})
     model.load_state_dict(record["state_dict"])
-    model.to(device)
+    place_model(model, device)
     model.eval()
     return model

@@ -104,7 +104,8 @@ def quantize_images(x: Tensor | np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise ValueError("x_adv contains NaN or infinite values")
     scaled = x.astype(np.float32) * np.float32(255.0)
-    return np.clip(np.floor(scaled + np.float32(0.5)), 0, 255).astype(np.uint8)
+    # C order whatever the layout of x (channels-last models give NHWC-strided images).
+    return np.ascontiguousarray(np.clip(np.floor(scaled + np.float32(0.5)), 0, 255), np.uint8)
 
 
 def dequantize_images(q: np.ndarray) -> Tensor:

@@ -117,7 +117,7 @@ def train_model(
     """
     from transferlab import data
     from transferlab.mechanisms import build_mechanism
-    from transferlab.models import build_model
+    from transferlab.models import build_model, place_model
 
     out_path = Path(out_path)
     checkpoint_path = Path(checkpoint_path or out_path.with_name(out_path.name + ".epoch.pt"))
@@ -143,7 +143,7 @@ def train_model(
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     random.seed(seed)
-    model = build_model(**arch_kwargs).to(device)
+    model = place_model(build_model(**arch_kwargs), device)
     optimizer = SGD(
         model.parameters(),
         lr=lr_at_epoch(0, cfg),

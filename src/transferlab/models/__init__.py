@@ -9,6 +9,7 @@ from transferlab.models.build import architecture_info, architecture_names, buil
 from transferlab.models.catalog import ARCHITECTURES, ArchitectureInfo, register_architecture
 from transferlab.models.imagenet import PretrainedWeightsUnavailable
 from transferlab.models.normalization import Normalize, NormalizedClassifier
+from transferlab.models.placement import place_model, preferred_memory_format
 
 __all__ = [
     "ARCHITECTURES",
@@ -19,5 +20,7 @@ __all__ = [
     "architecture_info",
     "architecture_names",
     "build_model",
+    "place_model",
+    "preferred_memory_format",
     "register_architecture",
 ]
