@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from transferlab import data
@@ -26,6 +25,9 @@ from transferlab.store import (
     write_adversarial,
 )
 from transferlab.transfer import evaluate_transfer, predict_labels
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def evaluation_set(dataset: dict[str, Any], evaluation: dict[str, Any]) -> tuple:
@@ -117,6 +119,8 @@ def evaluate_adversarial_sets(
     target_hit_rate, fp, n, n_def3 (fractions). The per-sample frame adds the
     same keys to ``transfer.per_sample_outcomes``.
     """
+    import pandas as pd
+
     x, _ = evaluation_set(dataset, evaluation)
     models = {label: load_model(path, device=device) for label, path in targets.items()}
     summaries, samples = [], []

@@ -17,14 +17,16 @@ the tables convert to percent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import torch
 from torch import Tensor, nn
 
 from transferlab.store import AdversarialSet
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GROUP_COLUMNS = ("dataset", "surrogate", "attack", "mode", "eps", "target")
 
@@ -66,6 +68,8 @@ def per_sample_outcomes(
     (Definition 3: both fooled — targeted: both hit — with eligible_def3 =
     surrogate_clean_correct ∧ target_clean_correct).
     """
+    import pandas as pd  # here, so attack jobs need not import it (~0.7 s)
+
     y = as_labels(y, "y")
     n = len(y)
     target_adv = as_labels(pred_target_adv, "pred_target_adv", n)
@@ -295,6 +299,8 @@ def render_markdown(
     appearance. ``value`` selects ``asr`` or
     ``asr_def3``. One dataset per table.
     """
+    import pandas as pd
+
     if value not in ("asr", "asr_def3"):
         raise ValueError(f"value={value!r}; allowed: 'asr', 'asr_def3'")
     datasets = table_df["dataset"].unique()
