@@ -102,11 +102,15 @@ def cmd_table12(args: argparse.Namespace) -> None:
 def cmd_attack(args: argparse.Namespace) -> None:
     from transferlab.crafting import craft_adversarial_sets
 
+    transfer_args = (args.targets, args.out, args.samples)
+    if any(transfer_args) and not all(transfer_args):
+        raise SystemExit("attack: give --targets, --out and --samples together, or none of them")
     _set_threads(args.threads)
     spec = json.loads(args.spec)
+    outputs = json.loads(args.outputs)
     craft_adversarial_sets(
         args.model,
-        json.loads(args.outputs),
+        outputs,
         dataset=spec["dataset"],
         evaluation=spec["evaluation"],
         attack=spec["attack"],
@@ -115,16 +119,23 @@ def cmd_attack(args: argparse.Namespace) -> None:
         device=_resolve_device(args.device),
         log=_log,
     )
+    if args.targets:
+        # In the same process: a separate job would pay torch's import (~3 s) again.
+        _evaluate_and_write(args, [out["path"] for out in outputs], spec)
 
 
 def cmd_transfer(args: argparse.Namespace) -> None:
+    _set_threads(args.threads)
+    _evaluate_and_write(args, args.adversarial, json.loads(args.spec))
+
+
+def _evaluate_and_write(args: argparse.Namespace, files: list[str], spec: dict) -> None:
+    """Transfer of stored AE files to the targets: summary CSV and per-sample outcomes."""
     from transferlab.checkpoints import atomic_path, atomic_write_text
     from transferlab.crafting import evaluate_adversarial_sets
 
-    _set_threads(args.threads)
-    spec = json.loads(args.spec)
     summary, samples = evaluate_adversarial_sets(
-        args.adversarial,
+        files,
         json.loads(args.targets),
         dataset=spec["dataset"],
         evaluation=spec["evaluation"],
@@ -388,12 +399,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown")
     p.set_defaults(func=cmd_table12)
 
-    p = sub.add_parser("attack", help="craft and store one surrogate's adversarial examples")
+    p = sub.add_parser("attack", help="craft and store one surrogate's AEs (and evaluate transfer)")
     p.add_argument("--model", required=True)
     p.add_argument(
         "--spec", required=True, help="JSON: dataset, evaluation, attack, batch_size, seed"
     )
     p.add_argument("--outputs", required=True, help="JSON list of {path, mode, eps}")
+    p.add_argument("--targets", help="JSON {label: model path}: also evaluate transfer")
+    p.add_argument("--out", help="transfer summary CSV (with --targets)")
+    p.add_argument("--samples", help="per-sample transfer outcomes, .csv.gz (with --targets)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=cmd_attack)

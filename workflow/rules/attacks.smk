@@ -1,16 +1,20 @@
-# Attacks: one job per (surrogate model, attack) writes one HDF5 file per mode × budget;
-# transfer: one job per (surrogate model, attack) evaluates those files on every target.
+# Attacks: one job per (surrogate model, attack) crafts one HDF5 file per mode × budget and
+# evaluates them on every target (transfer summary + per-sample outcomes). One process for
+# both: on small models, a second job per surrogate would mostly pay torch's import again.
 
 
 rule attack:
     input:
         model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
+        targets=lambda wc: list(target_model_paths(wc).values()),
     output:
         sets=[
             f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}/{mode}-eps{eps}.h5"
             for mode in config["modes"]
             for eps in config["budgets"]
         ],
+        summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.csv",
+        samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.samples.csv.gz",
     log:
         f"{RESULTS}/logs/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.log",
     benchmark:
@@ -34,44 +38,12 @@ rule attack:
                 )
             ]
         ),
-        device=config["device"],
-    shell:
-        "python -m transferlab attack --model {input.model} --spec {params.spec:q}"
-        " --outputs {params.outputs:q} --device {params.device} --threads {threads} > {log} 2>&1"
-
-
-rule transfer:
-    input:
-        sets=lambda wc: adversarial_paths(
-            wc.dataset, wc.arch, wc.method, wc.tau, wc.seed, wc.attack
-        ),
-        targets=lambda wc: list(target_model_paths(wc).values()),
-    output:
-        summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.csv",
-        samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.samples.csv.gz",
-    log:
-        f"{RESULTS}/logs/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.tsv"
-    group:
-        "transfer"
-    conda:
-        "../../envs/transferlab.yaml"
-    threads: config["threads"]
-    resources:
-        gpu=gpu_count,
-        cpus_per_gpu=lambda wc, threads: threads,
-        mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 30 * attempt,
-    params:
-        code=source_digest("data", "models", "store", "transfer", "crafting"),
-        spec=lambda wc: evaluation_spec(wc, with_attack=False),
         targets=lambda wc: json.dumps(target_model_paths(wc)),
         device=config["device"],
     shell:
-        "python -m transferlab transfer --adversarial {input.sets} --targets {params.targets:q}"
-        " --spec {params.spec:q} --out {output.summary} --samples {output.samples}"
-        " --device {params.device} --threads {threads} > {log} 2>&1"
+        "python -m transferlab attack --model {input.model} --spec {params.spec:q}"
+        " --outputs {params.outputs:q} --targets {params.targets:q} --out {output.summary}"
+        " --samples {output.samples} --device {params.device} --threads {threads} > {log} 2>&1"
 
 
 for _table in [t for t in ("table2", "table3", "table4") if t in config["tables"]]:

@@ -260,15 +260,6 @@ def figures_spec(wildcards):
     )
 
 
-def adversarial_paths(dataset, arch, method, tau, seed, attack):
-    stem = model_stem(dataset, arch, method, tau, seed, kind="adversarial")
-    return [
-        f"{stem}/{attack}/{mode}-eps{eps}.h5"
-        for mode in config["modes"]
-        for eps in config["budgets"]
-    ]
-
-
 def transfer_stem(dataset, arch, method, tau, seed, attack):
     return f"{model_stem(dataset, arch, method, tau, seed, kind='transfer')}/{attack}"
 
@@ -382,19 +373,18 @@ def training_spec(wildcards):
 DATASET_LABELS = {"digits": "Digits", "cifar10": "CIFAR-10", "imagenette": "ImageNette"}
 
 
-def evaluation_spec(wildcards, with_attack=True):
+def evaluation_spec(wildcards):
     ds = dataset_config(wildcards.dataset)
     spec = {
         "dataset": {"name": dataset_name(wildcards.dataset), "options": ds["options"]},
         "evaluation": ds["evaluation"],
         "batch_size": ds["attacks"]["batch_size"],
-    }
-    if with_attack:
-        spec["attack"] = {
+        "attack": {
             "name": wildcards.attack,
             "settings": ds["attacks"]["methods"][wildcards.attack],
-        }
-        spec["seed"] = ds["attacks"]["seed"]
+        },
+        "seed": ds["attacks"]["seed"],
+    }
     return json.dumps(spec, sort_keys=True)
 
 
