@@ -266,3 +266,10 @@ def test_render_markdown_layout() -> None:
     lines = render_markdown(aggregate_asr(with_mi)).splitlines()
     assert [line.split(" | ")[0] for line in lines[2:]] == ["| ST", "| ST+MI", "| SAM", "| SAM+MI"]
     assert lines[3] == "| ST+MI | 90.0±0.0 | 90.0±0.0 |"
+
+
+def test_attack_command_needs_all_three_transfer_outputs_or_none() -> None:
+    from transferlab.cli import main
+
+    with pytest.raises(SystemExit, match="--targets, --out and --samples together"):
+        main(["attack", "--model", "m.pt", "--spec", "{}", "--outputs", "[]", "--targets", "{}"])

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of profiles/slurm on a real single-node Slurm (root, Debian):
 #   1. bring Slurm up (tests/cluster/slurm_up.sh: one node, two fake GPUs);
-#   2. run tests/cluster/config.yaml (training -> attack -> transfer -> Table II) through
+#   2. run tests/cluster/config.yaml (training -> attack (crafting + transfer) -> Table II) through
 #      --profile profiles/slurm plus the test overrides in tests/cluster/profile/;
 #      meanwhile cancel one running training job after its first epoch checkpoint: the
 #      profile's `retries` resubmits it and its log must show the resume;
@@ -28,7 +28,7 @@ mkdir -p "$CLUSTER_DIR" "$LOCAL_DIR" "$FAIL_DIR"
 # Snakemake jobs find the package without activation (sbatch --export=ALL).
 export PYTHONPATH=$REPO/src${PYTHONPATH:+:$PYTHONPATH}
 export OMP_NUM_THREADS=1
-# Training -> attack -> transfer -> Table II (and Table XII); other stages are not needed.
+# Training -> attack (crafting + transfer) -> Table II (and Table XII); other stages are not needed.
 TARGETS=(results/tables/table2.csv results/tables/table12.csv)
 
 say() { echo "[cluster-test $(($(date +%s) - T0))s] $*"; }
