@@ -543,3 +543,28 @@ def test_imagenette_missing_message(tmp_path, monkeypatch):
 def test_digits_needs_no_files():
     ensure_dataset("digits")
     assert "digits" in data.DATASETS
+
+
+def test_cli_reports_a_missing_data_set_as_an_input_error(tmp_path, capsys) -> None:
+    from transferlab.cli import main
+
+    options = json.dumps({"root": str(tmp_path / "absent")})
+    out = tmp_path / "cifar10.json"
+    code = main(["prepare-data", "--dataset", "cifar10", "--options", options, "--out", str(out)])
+    assert code == 2
+    message = capsys.readouterr().err
+    assert message.startswith("error: ") and "download: true" in message
+    assert not out.exists()
+
+
+def test_cli_aggregation_commands_do_not_import_torch() -> None:
+    code = (
+        "import sys\n"
+        "from transferlab.cli import main\n"
+        "try:\n"
+        "    main(['compare-summary', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

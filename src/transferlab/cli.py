@@ -503,16 +503,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from transferlab.data import DatasetMissingError
-    from transferlab.models import PretrainedWeightsUnavailable
-    from transferlab.store import AdversarialFileError
+# Errors about inputs the user must fix (module, class): the message says how.
+INPUT_ERRORS = (
+    ("transferlab.data", "DatasetMissingError"),
+    ("transferlab.models", "PretrainedWeightsUnavailable"),
+    ("transferlab.store", "AdversarialFileError"),
+)
 
+
+def input_error_types() -> tuple[type[BaseException], ...]:
+    """The INPUT_ERRORS classes of the modules already imported.
+
+    Only an imported module can have raised one, and importing the others just
+    to catch their errors would cost each aggregation job torch's import (~3 s).
+    """
+    loaded = (
+        getattr(sys.modules[module], name, None)
+        for module, name in INPUT_ERRORS
+        if module in sys.modules
+    )
+    return tuple(cls for cls in loaded if isinstance(cls, type))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (DatasetMissingError, PretrainedWeightsUnavailable, AdversarialFileError) as err:
-        # Input problems the user must fix: the message says how; a traceback would bury it.
+    except Exception as err:
+        if not isinstance(err, input_error_types()):
+            raise
+        # A traceback would bury the message that says how to fix the input.
         print(f"error: {err}", file=sys.stderr, flush=True)
         return 2
     return 0
