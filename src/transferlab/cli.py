@@ -100,7 +100,7 @@ def cmd_table12(args: argparse.Namespace) -> None:
 
 
 def cmd_attack(args: argparse.Namespace) -> None:
-    from transferlab.crafting import craft_adversarial_sets
+    from transferlab.crafting import craft_adversarial_sets, evaluation_set
 
     transfer_args = (args.targets, args.out, args.samples)
     if any(transfer_args) and not all(transfer_args):
@@ -108,6 +108,8 @@ def cmd_attack(args: argparse.Namespace) -> None:
     _set_threads(args.threads)
     spec = json.loads(args.spec)
     outputs = json.loads(args.outputs)
+    # loaded once for crafting and transfer (ImageNette decodes every image)
+    images = evaluation_set(spec["dataset"], spec["evaluation"])
     craft_adversarial_sets(
         args.model,
         outputs,
@@ -118,10 +120,11 @@ def cmd_attack(args: argparse.Namespace) -> None:
         seed=spec["seed"],
         device=_resolve_device(args.device),
         log=_log,
+        images=images,
     )
     if args.targets:
         # In the same process: a separate job would pay torch's import (~3 s) again.
-        _evaluate_and_write(args, [out["path"] for out in outputs], spec)
+        _evaluate_and_write(args, [out["path"] for out in outputs], spec, images=images)
 
 
 def cmd_transfer(args: argparse.Namespace) -> None:
@@ -129,7 +132,9 @@ def cmd_transfer(args: argparse.Namespace) -> None:
     _evaluate_and_write(args, args.adversarial, json.loads(args.spec))
 
 
-def _evaluate_and_write(args: argparse.Namespace, files: list[str], spec: dict) -> None:
+def _evaluate_and_write(
+    args: argparse.Namespace, files: list[str], spec: dict, images: tuple | None = None
+) -> None:
     """Transfer of stored AE files to the targets: summary CSV and per-sample outcomes."""
     from transferlab.checkpoints import atomic_path, atomic_write_text
     from transferlab.crafting import evaluate_adversarial_sets
@@ -142,6 +147,7 @@ def _evaluate_and_write(args: argparse.Namespace, files: list[str], spec: dict) 
         batch_size=spec["batch_size"],
         device=_resolve_device(args.device),
         log=_log,
+        images=images,
     )
     atomic_write_text(args.out, summary.to_csv(index=False))
     with atomic_path(args.samples) as tmp:

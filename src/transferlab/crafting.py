@@ -51,17 +51,19 @@ def craft_adversarial_sets(
     seed: int,
     device: str = "cpu",
     log: Callable[[str], None] = print,
+    images: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> None:
     """Attack the evaluation set with one surrogate; write one file per output.
 
     ``outputs``: dicts {path, mode ('untargeted'|'targeted'), eps (in 1/255 units)}.
     ``attack``: {name, settings}. Targeted attacks aim at (y+1) mod K.
+    ``images``: ``evaluation_set(dataset, evaluation)`` when the caller already has it.
     """
     model = load_model(model_path, device=device)
     record = load_model_record(model_path)
     num_classes = record["architecture"]["num_classes"]
     sha = sha256_of_file(model_path)
-    x, y = evaluation_set(dataset, evaluation)
+    x, y = images if images is not None else evaluation_set(dataset, evaluation)
     index = torch.arange(len(y))
     pred_clean = predict_labels(model, x, batch_size, device=device)
     for out in outputs:
@@ -112,16 +114,18 @@ def evaluate_adversarial_sets(
     batch_size: int,
     device: str = "cpu",
     log: Callable[[str], None] = print,
+    images: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every stored set against every target: (summary rows, per-sample outcomes).
 
     Summary columns: attack, mode, eps (1/255 units), target, asr, asr_def3,
     target_hit_rate, fp, n, n_def3 (fractions). The per-sample frame adds the
-    same keys to ``transfer.per_sample_outcomes``.
+    same keys to ``transfer.per_sample_outcomes``. ``images``: as for
+    ``craft_adversarial_sets``.
     """
     import pandas as pd
 
-    x, _ = evaluation_set(dataset, evaluation)
+    x, _ = images if images is not None else evaluation_set(dataset, evaluation)
     models = {label: load_model(path, device=device) for label, path in targets.items()}
     summaries, samples = [], []
     # every file of a surrogate usually holds the same images: predict them once per target

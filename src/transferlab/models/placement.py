@@ -2,9 +2,9 @@
 
 On the CPU, convolutions in channels-last (NHWC) layout run through oneDNN's
 blocked kernels, which the tiny digits networks and the CIFAR Inception-v3 and
-DenseNet need: measured on 2 CPU cores (benchmarks/README.md), a training step
-is 1.1× (ResNet-18) to 2.0× (Inception-v3) faster and an evaluation pass up to
-1.9× faster than in the default NCHW layout. On CUDA the default layout stays,
+DenseNet need: measured with benchmarks/bench_memory_format.py (1 thread), a
+training step is 1.2× (VGG-16) to 1.7× (Inception-v3) faster and an evaluation
+pass 1.2× to 2.2× faster than in the default NCHW layout. On CUDA the default layout stays,
 because channels-last only pays there with mixed precision on tensor cores.
 Inputs need no conversion: a convolution whose weight is channels-last returns
 channels-last activations whatever the layout of its input. Values are the
