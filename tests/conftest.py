@@ -64,7 +64,8 @@ def tiny_workflow_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.workflow_runner import snakemake
 
     workdir = tmp_path_factory.mktemp("tiny")
-    snakemake(workdir, TINY_CONFIG)
+    # Every job appends the transferlab modules it imported (tests/test_code_digest.py).
+    snakemake(workdir, TINY_CONFIG, env={"TRANSFERLAB_IMPORT_LOG": str(workdir / "imports.jsonl")})
     return workdir
 
 

@@ -322,6 +322,8 @@ def test_bad_arguments_are_rejected() -> None:
         build_attack("dim", diversity_prob=1.5)
     with pytest.raises(ValueError, match="decay"):
         build_attack("mi", decay=-1.0)
+    with pytest.raises(ValueError, match="steps=0 must be an integer >= 1"):
+        build_attack("pgd", steps=0)  # would store the clean images as AEs
     attack = build_attack("pgd", steps=1)
     model = tiny_model()
     x, y = batch()

@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,8 @@ def test_slurm_profile_runs_retries_and_matches_local_run() -> None:
         pytest.skip(f"real-Slurm test skipped: {reason}")
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    # The interpreter running the tests, not whatever python3 is first on PATH.
+    env["PYTHON"] = sys.executable
     # Own session: on a timeout, SIGTERM lets the script's EXIT trap cancel its jobs and
     # stop the daemons it started.
     proc = subprocess.Popen(

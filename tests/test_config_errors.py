@@ -51,6 +51,22 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
         lambda c: ds(c).update(targets=["VGG19"]),
         ["datasets.digits.targets", "VGG19", "ResNet18"],
     ),
+    (
+        "per-architecture training override that cannot work",
+        lambda c: ds(c)["architectures"]["VGG16"].update(training={"epochs": 1}),
+        ["datasets.digits.architectures.VGG16.training", "warmup_epochs (1)", "epochs (1)"],
+    ),
+    (
+        "attack with zero steps",
+        lambda c: ds(c)["attacks"]["methods"]["pgd"].update(steps=0),
+        ["datasets.digits.attacks.methods.pgd.steps", ">= 1"],
+    ),
+    ("duplicate budgets", lambda c: c.update(budgets=[4, 16, 4]), ["budgets", "[4]", "once"]),
+    (
+        "table7 surrogate tau out of range",
+        lambda c: c["tables"]["table7"].update(surrogate_tau={"at": 3}),
+        ["tables.table7.surrogate_tau.at", "1..2"],
+    ),
 ]
 
 

@@ -45,3 +45,28 @@ def test_surrogate_labels_like_table12() -> None:
     assert surrogate_label("sam", 3, PAPER_GRIDS["sam"]["grid"]) == "SAM rho=0.1"
     assert surrogate_label("sam_jr", 1, [[0.1, 0.05]]) == "SAM&JR"
     assert surrogate_label("sam_ir", 2, [[0.1, 0.1], [0.2, 0.3]]) == "SAM&IR rho=0.2,lambda=0.3"
+
+
+def test_table7_at_row_uses_the_papers_small_budget_on_config_yaml() -> None:
+    """Paper, text under Tab. VII: the AT surrogate row is AT with ε = 0.01, not Table II's."""
+    import yaml
+
+    from tests.conftest import REPO
+    from transferlab.config import table7_rows, table7_surrogate_taus
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    tcfg = config["tables"]["table7"]
+    mechanisms = config["datasets"][tcfg["dataset"]]["mechanisms"]
+    rows = {label: (method, tau) for label, method, tau in table7_rows(
+        mechanisms, tcfg.get("surrogates"), table7_surrogate_taus(tcfg)
+    )}  # fmt: skip
+    method, tau = rows["AT"]
+    assert mechanisms[method]["grid"][tau - 1] == 0.01
+    # Table II's AT row stays at table_tau (eps = 0.5)
+    table2 = {label: tau for label, _, tau in table_rows(mechanisms)}
+    assert mechanisms["at"]["grid"][table2["AT"] - 1] == 0.5
+    # mechanisms Table VII does not list keep their Table II tau
+    assert rows["SAM"] == ("sam", table2["SAM"])
+    assert table7_surrogate_taus({"target_trainings": {"at": 1}, "surrogate_tau": {"at": 3}}) == {
+        "at": 3
+    }

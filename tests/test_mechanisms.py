@@ -526,3 +526,33 @@ def test_l2_projection_keeps_inside_points_and_scales_outside_ones() -> None:
     projected = project_l2(x + step, x, eps=0.2)
     assert torch.allclose(projected[0], x[0] + step[0])  # inside (0.141 < 0.2): unchanged
     assert torch.allclose(projected[1], x[1] + direction[1] * 0.2 / math.sqrt(2))
+
+
+def test_at_l2_pgd_reaches_the_known_maximizer_of_a_linear_model() -> None:
+    """Two-class linear model: ∇ₓCE ∝ (w₁ − w₀) everywhere, so the loss maximizer on the L2
+    ball is x + ε·d, d = ±(w₁ − w₀)/‖w₁ − w₀‖ (Madry et al.'s L2 step: α·g/‖g‖₂). A
+    sign-gradient step (the L∞ step) converges to another point and must fail this check."""
+    from transferlab.mechanisms.adversarial_training import l2_pgd, project_l2
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(48, 2)).double()
+    x = torch.full((3, 3, 4, 4), 0.5, dtype=torch.float64)  # the [0,1] box does not bind
+    y = torch.tensor([0, 1, 0])
+    eps = 0.1
+    w = model[1].weight.detach()
+    # ascending CE of class y moves away from it: towards w_(1-y) − w_y
+    d = torch.stack([w[1 - int(c)] - w[int(c)] for c in y])
+    d = (d / d.norm(dim=1, keepdim=True)).reshape(x.shape)
+    expected = x + eps * d
+    generator = torch.Generator().manual_seed(1)
+    x_adv = l2_pgd(model, x, y, eps, steps=50, step_size=eps, generator=generator)
+    torch.testing.assert_close(x_adv, expected, atol=1e-9, rtol=0)
+
+    # The same iteration with a sign step instead of the normalized gradient.
+    x_sign = x.clone()
+    for _ in range(50):
+        x_sign.requires_grad_(True)
+        loss = F.cross_entropy(model(x_sign), y, reduction="sum")
+        (grad,) = torch.autograd.grad(loss, x_sign)
+        x_sign = project_l2(x_sign.detach() + eps * grad.sign(), x, eps)
+    assert (x_sign - expected).flatten(1).norm(dim=1).min() > 1e-2

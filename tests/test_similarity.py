@@ -142,28 +142,119 @@ def test_similarity_summary_reports_mean_and_min() -> None:
     assert summary["n"] == 3
 
 
-def test_intra_architecture_matrix_uses_only_different_seed_pairs() -> None:
-    rows = []
-    for source, target, base in [("ST", "ST", 0.5), ("ST", "MU", 0.2), ("MU", "ST", 0.1)]:
-        for s in range(3):
-            for t in range(3):
-                # same-seed pairs carry a large offset that must not leak into the cells
-                value = base + 0.01 * s - 0.001 * t + (100.0 if s == t else 0.0)
-                rows.append((source, target, s, t, value))
+def _write_gradients(path, gradients: torch.Tensor) -> str:
+    from transferlab.checkpoints import atomic_torch_save
+    from transferlab.measurements import GRADIENTS_FORMAT
+
+    atomic_torch_save(
+        {"format": GRADIENTS_FORMAT, "y": torch.zeros(len(gradients)), "gradients": gradients},
+        path,
+    )
+    return str(path)
+
+
+def test_fig11_cells_follow_the_seed_shift_protocol_and_are_asymmetric(tmp_path) -> None:
+    """Hand-made gradients, 3 seeds: the similarity command's Fig. 11 pairs and
+    intra_architecture_matrix give cell (a, b) = mean_s S(a_s, b_(s+1) mod 3)."""
+    import json
+
+    import numpy as np
+
+    from transferlab.cli import main
+
+    rng = np.random.default_rng(0)
+    methods, seeds, n, dim = ["ST", "MU"], [0, 1, 2], 6, 5
+    grads = {(m, s): rng.normal(size=(n, dim)) for m in methods for s in seeds}
+    entries = [
+        {
+            "gradients": _write_gradients(tmp_path / f"{m}{s}.pt", torch.tensor(grads[m, s])),
+            "label": m,
+            "method": m,
+            "seed": s,
+        }
+        for m in methods
+        for s in seeds
+    ]
+    out = tmp_path / "intra.csv"
+    code = main(
+        [
+            "similarity", "--sources", json.dumps(entries), "--targets", json.dumps(entries),
+            "--seed-pairs", "shifted", "--out", str(out), "--samples", str(tmp_path / "s.csv.gz"),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    pairs = pd.read_csv(out)
+    assert sorted(zip(pairs["source_seed"], pairs["target_seed"], strict=True)) == sorted(
+        [(0, 1), (1, 2), (2, 0)] * 4
+    )
+    frame = pairs.drop(columns=["source_method", "target_method"]).rename(
+        columns={"source_label": "source_method", "target_label": "target_method"}
+    )
+    matrix = intra_architecture_matrix(frame)
+
+    def cosine(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return (u * v).sum(1) / np.linalg.norm(u, axis=1) / np.linalg.norm(v, axis=1)
+
+    for a in methods:
+        for b in methods:
+            expected = np.mean([cosine(grads[a, s], grads[b, (s + 1) % 3]).mean() for s in seeds])
+            assert matrix.loc[a, b] == pytest.approx(expected, abs=1e-12)
+    assert abs(matrix.loc["ST", "MU"] - matrix.loc["MU", "ST"]) > 1e-3
+    # the old protocol (every ordered different-seed pair) would make it symmetric
+    everything = np.mean(
+        [cosine(grads["ST", s], grads["MU", t]).mean() for s in seeds for t in seeds if s != t]
+    )
+    assert matrix.loc["ST", "MU"] != pytest.approx(everything, abs=1e-6)
+
+
+def test_fig11_with_two_seeds_is_symmetric_by_design_and_says_so(tmp_path) -> None:
+    import json
+
+    from transferlab.figures import similarity_matrix_note, write_matrix_record
+    from transferlab.similarity import shifted_seed_pairs, symmetric_by_design
+
+    assert shifted_seed_pairs([2, 0, 1]) == [(0, 1), (1, 2), (2, 0)]
+    assert shifted_seed_pairs([5, 3]) == [(3, 5), (5, 3)]
+    assert shifted_seed_pairs([0]) == []
+    assert symmetric_by_design(2) and not symmetric_by_design(3)
+    assert "symmetric by design" in similarity_matrix_note(2)
+    assert "symmetric" not in similarity_matrix_note(3)
+    cells = [("ST", "ST", 0.5), ("ST", "MU", 0.2), ("MU", "ST", 0.2), ("MU", "MU", 0.4)]
+    rows = [(a, b, s, t, v) for (a, b, v) in cells for s, t in [(0, 1), (1, 0)]]
     df = pd.DataFrame(
         rows,
         columns=["source_method", "target_method", "source_seed", "target_seed", "similarity_mean"],
     )
     matrix = intra_architecture_matrix(df)
-    # mean over the 6 ordered different-seed pairs of 0.01 s − 0.001 t: s and t each
-    # average to 1, so the offset is 0.01 − 0.001 = 0.009.
+    record = json.loads(write_matrix_record(matrix, df, tmp_path / "m.json").read_text())
+    assert record["symmetric_by_design"] is True and record["seeds"] == [0, 1]
+    assert record["seed_pairs"] == [[0, 1], [1, 0]]
+    assert record["matrix"] == [[0.5, 0.2], [0.2, 0.4]]
+
+
+def test_fig11_matrix_ignores_other_pairs_and_rejects_incomplete_cells() -> None:
+    rows = []
+    for source, target, base in [("ST", "ST", 0.5), ("ST", "MU", 0.2), ("MU", "ST", 0.1)]:
+        for s in range(3):
+            for t in range(3):
+                # pairs outside the protocol carry a large offset that must not leak in
+                shifted = t == (s + 1) % 3
+                rows.append((source, target, s, t, base + 0.01 * s + (0.0 if shifted else 100.0)))
+    df = pd.DataFrame(
+        rows,
+        columns=["source_method", "target_method", "source_seed", "target_seed", "similarity_mean"],
+    )
+    matrix = intra_architecture_matrix(df)
     assert list(matrix.index) == ["ST", "MU"] and list(matrix.columns) == ["ST", "MU"]
-    assert matrix.loc["ST", "ST"] == pytest.approx(0.509)
-    assert matrix.loc["ST", "MU"] == pytest.approx(0.209)
-    assert matrix.loc["MU", "ST"] == pytest.approx(0.109)
+    assert matrix.loc["ST", "ST"] == pytest.approx(0.51)
+    assert matrix.loc["ST", "MU"] == pytest.approx(0.21)
+    assert matrix.loc["MU", "ST"] == pytest.approx(0.11)
     assert pd.isna(matrix.loc["MU", "MU"])
     with pytest.raises(ValueError, match="similarity_mean"):
         intra_architecture_matrix(df.drop(columns="similarity_mean"))
+    incomplete = df[~((df["source_method"] == "ST") & (df["source_seed"] == 2))]
+    with pytest.raises(ValueError, match="seed pairs"):
+        intra_architecture_matrix(incomplete)
 
 
 def test_table7_on_hand_built_frame() -> None:

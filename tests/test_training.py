@@ -193,3 +193,90 @@ def test_sgd_state_round_trip_continues_identically() -> None:
     assert torch.equal(model.weight, clone.weight) and torch.equal(model.bias, clone.bias)
     with pytest.raises(ValueError, match="transferlab-sgd"):
         restored.load_state_dict(torch.optim.SGD(model.parameters(), lr=0.1).state_dict())
+
+
+def _recording(base: type) -> type:
+    """A mechanism that records the batches the training loop hands it, then trains as base."""
+
+    class Recording(base):  # type: ignore[misc, valid-type]
+        seen: list[tuple[list[int], float]] = []
+
+        def train_step(self, model, optimizer, x, y, generator):  # type: ignore[no-untyped-def]
+            type(self).seen.append((y.tolist(), float(x.sum())))
+            return super().train_step(model, optimizer, x, y, generator)
+
+    return Recording
+
+
+def test_architectures_get_their_own_data_stream_mechanisms_share_it(tmp_path, monkeypatch):
+    """SPEC §3: a target never replays a surrogate's stream (same seed, other architecture),
+    while mechanisms of one architecture see the same batches (a paired comparison)."""
+    from transferlab.mechanisms import MECHANISMS
+    from transferlab.mechanisms.base import Standard
+    from transferlab.mechanisms.label_smoothing import LabelSmoothing
+
+    recorders = {}
+    for name, base in (("record_st", Standard), ("record_ls", LabelSmoothing)):
+        recorders[name] = _recording(base)
+        monkeypatch.setitem(MECHANISMS._entries, name, recorders[name])
+
+    def batches(arch: str, method: str, tau: object) -> list:
+        recorders[method].seen = []
+        run = spec(epochs=1, method=method, tau=tau)
+        run["architecture"] = {"arch": arch, "width": 0.125}
+        train_model(run, tmp_path / f"{arch}-{method}.pt", log=lambda m: None)
+        return recorders[method].seen
+
+    resnet = batches("resnet18", "record_st", None)
+    vgg = batches("vgg16", "record_st", None)
+    resnet_ls = batches("resnet18", "record_ls", 0.1)
+    assert len(resnet) == len(vgg) > 1
+    assert resnet != vgg
+    assert resnet == resnet_ls
+
+
+@pytest.mark.slow
+def test_killed_job_rerun_after_a_library_edit_starts_over(tmp_path) -> None:
+    """The epoch checkpoint of code that has since changed is not resumed: it names why."""
+    import shutil
+
+    from tests.conftest import REPO
+
+    library = tmp_path / "src"
+    shutil.copytree(REPO / "src" / "transferlab", library / "transferlab")
+    env = {**subprocess_env(), "PYTHONPATH": str(library)}
+    spec_json = json.dumps(spec(epochs=4))
+
+    def killed_run(model) -> None:
+        ckpt = model.with_name(model.name + ".epoch.pt")
+        proc = subprocess.Popen(_train_cmd(spec_json, model), env=env, stdout=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not ckpt.exists():
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL and ckpt.exists() and not model.exists()
+
+    def rerun(model) -> str:
+        done = subprocess.run(
+            _train_cmd(spec_json, model), env=env, check=True, capture_output=True, text=True
+        )
+        return done.stdout
+
+    # An edit outside the training job's import closure: the checkpoint is resumed.
+    resumed = tmp_path / "resumed.pt"
+    killed_run(resumed)
+    plots = library / "transferlab" / "plots.py"
+    plots.write_text(plots.read_text() + "\n# an edit outside training's imports\n")
+    assert "resuming from epoch checkpoint" in rerun(resumed)
+
+    # An edit inside it (the optimizer): the checkpoint is refused, training starts over.
+    restarted = tmp_path / "restarted.pt"
+    killed_run(restarted)
+    optimizer = library / "transferlab" / "optimization.py"
+    optimizer.write_text(optimizer.read_text() + "\n# a fix since the job was killed\n")
+    log = rerun(restarted)
+    assert "written by other library code" in log and "starting fresh" in log
+    assert "resuming" not in log
+    a, b = _state(resumed), _state(restarted)
+    assert all(torch.equal(a[k], b[k]) for k in a)  # a comment changes no weight

@@ -147,11 +147,18 @@ class OffGridProbe(nn.Module):
         return torch.stack([1 - off, off], dim=1)
 
 
-def stored_attack(tmp_path: Path, targeted: bool) -> tuple[Path, torch.Tensor, torch.Tensor]:
+def grid_images(n: int, seed: int = 1) -> torch.Tensor:
+    """Random images on the 8-bit grid k/255, as every data set's (SPEC §7)."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (n, 3, 8, 8), generator=g).float() / 255
+
+
+def stored_attack(
+    tmp_path: Path, targeted: bool, **attrs: object
+) -> tuple[Path, torch.Tensor, torch.Tensor]:
     model = TinyNet().eval()
-    g = torch.Generator().manual_seed(1)
-    x = torch.rand(16, 3, 8, 8, generator=g)
-    y = torch.randint(0, 10, (16,), generator=g)
+    x = grid_images(16)
+    y = torch.randint(0, 10, (16,), generator=torch.Generator().manual_seed(2))
     attack = build_attack("pgd", eps=8 / 255, steps=3, step_size=3.3 / 255, targeted=targeted)
     x_float = run_attack(attack, model, x, y, batch_size=8, seed=0)
     pixels = quantize_images(x_float)
@@ -173,6 +180,7 @@ def stored_attack(tmp_path: Path, targeted: bool) -> tuple[Path, torch.Tensor, t
             "split": "test",
             "surrogate_checkpoint": "none",
             "surrogate_sha256": "0" * 64,
+            **attrs,
         },
     )
     return path, x, y
@@ -192,11 +200,31 @@ def test_surrogate_as_target_reproduces_recorded_predictions(
 
 def test_evaluation_sees_the_stored_8bit_images(tmp_path: Path) -> None:
     # Step 3.3/255 leaves the float AEs off the 1/255 grid; only q/255 is on it.
-    path, x, _ = stored_attack(tmp_path, targeted=False)
+    path, x, y = stored_attack(tmp_path, targeted=False)
+    attack = build_attack("pgd", eps=8 / 255, steps=3, step_size=3.3 / 255)
+    x_float = run_attack(attack, TinyNet().eval(), x, y, batch_size=8, seed=0)
+    assert (predict_labels(OffGridProbe(), x_float, batch_size=16) == 1).any()
     adv_set = load_adversarial(path)
     _, outcomes = evaluate_transfer(adv_set, OffGridProbe(), x, batch_size=16)
     assert (outcomes["pred_target_adv"] == 0).all()
-    assert (outcomes["pred_target_clean"] == 1).all()  # torch.rand images are off-grid
+    assert (outcomes["pred_target_clean"] == 0).all()  # clean images are on the grid too
+
+
+def test_transfer_check_is_exactly_the_budget(tmp_path: Path) -> None:
+    """Stored AEs may be at most ε from their 8-bit clean images: not ε + ½/255."""
+    path, x, _ = stored_attack(tmp_path, targeted=False)
+    adv_set = load_adversarial(path)
+    q_clean = quantize_images(x)
+    assert int(np.abs(adv_set.x_adv.astype(int) - q_clean.astype(int)).max()) == 8
+    evaluate_transfer(adv_set, TinyNet(), x, batch_size=16)  # exactly ε: accepted
+    # one pixel moved to ε + 1/255 from its clean value
+    over = adv_set.x_adv.copy()
+    flat_clean, flat = q_clean.reshape(-1).astype(int), over.reshape(-1)
+    k = int(np.argmax(flat_clean < 200))
+    flat[k] = flat_clean[k] + 9
+    adv_set.x_adv = over
+    with pytest.raises(ValueError, match="9.00/255 from x_clean"):
+        evaluate_transfer(adv_set, TinyNet(), x, batch_size=16)
 
 
 def test_misaligned_clean_images_are_rejected(tmp_path: Path) -> None:
@@ -216,7 +244,7 @@ def test_given_clean_predictions_are_used_and_checked(tmp_path: Path) -> None:
     _, reused = evaluate_transfer(
         adv_set, OffGridProbe(), x, batch_size=16, pred_target_clean=given
     )
-    assert (computed["pred_target_clean"] == 1).all()
+    assert (computed["pred_target_clean"] == 0).all()
     assert (reused["pred_target_clean"] == 7).all()
     assert reused["pred_target_adv"].tolist() == computed["pred_target_adv"].tolist()
     with pytest.raises(ValueError, match="pred_target_clean has shape"):
@@ -273,3 +301,135 @@ def test_attack_command_needs_all_three_transfer_outputs_or_none() -> None:
 
     with pytest.raises(SystemExit, match="--targets, --out and --samples together"):
         main(["attack", "--model", "m.pt", "--spec", "{}", "--outputs", "[]", "--targets", "{}"])
+
+
+@pytest.fixture(scope="module")
+def two_surrogates(tmp_path_factory) -> tuple[Path, Path]:
+    """Two tiny trained digits models (size 8): the surrogate and a stranger."""
+    from transferlab.training import train_model
+
+    root = tmp_path_factory.mktemp("surrogates")
+    paths = []
+    for seed in (0, 1):
+        spec = {
+            "dataset": {"name": "digits", "options": {"size": 8}},
+            "architecture": {"arch": "resnet18", "width": 0.125},
+            "training": {"epochs": 1, "lr": 0.05, "batch_size": 128},
+            "mechanism": {"name": "st", "tau_index": 1, "tau": None, "settings": {}},
+            "seed": seed,
+        }
+        path = root / f"m{seed}.pt"
+        train_model(spec, path, log=lambda m: None)
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+DIGITS = {"name": "digits", "options": {"size": 8}}
+EVALUATION = {"split": "test", "n_samples": 16}
+
+
+def _crafted(tmp_path: Path, surrogate: Path) -> Path:
+    from transferlab.crafting import craft_adversarial_sets
+
+    out = tmp_path / "untargeted-eps8.h5"
+    craft_adversarial_sets(
+        surrogate,
+        [{"path": str(out), "mode": "untargeted", "eps": 8}],
+        dataset=DIGITS,
+        evaluation=EVALUATION,
+        attack={"name": "pgd", "settings": {"steps": 2}},
+        batch_size=16,
+        seed=0,
+        log=lambda m: None,
+    )
+    return out
+
+
+def _rewritten(path: Path, out: Path, **attrs: object) -> Path:
+    adv = load_adversarial(path)
+    keep = {k: v for k, v in adv.attrs.items() if k in (
+        "attack", "attack_params", "eps", "dataset", "split", "seed",
+        "surrogate_checkpoint", "surrogate_sha256",
+    )}  # fmt: skip
+    write_adversarial(
+        out,
+        x_adv=adv.x_adv,
+        index=attrs.pop("index", adv.index),
+        y=adv.y,
+        y_target=None,
+        pred_clean=adv.pred_clean,
+        pred_adv=adv.pred_adv,
+        attrs={**keep, **attrs},
+    )
+    return out
+
+
+def test_transfer_refuses_files_from_another_surrogate_data_set_or_split(
+    tmp_path: Path, two_surrogates
+) -> None:
+    from transferlab.crafting import evaluate_adversarial_sets
+    from transferlab.store import AdversarialFileError
+
+    surrogate, stranger = two_surrogates
+    good = _crafted(tmp_path, surrogate)
+
+    def evaluate(path: Path, model: Path = surrogate, evaluation: dict = EVALUATION) -> None:
+        evaluate_adversarial_sets(
+            [path],
+            {"VGG": stranger},
+            surrogate=model,
+            dataset=DIGITS,
+            evaluation=evaluation,
+            batch_size=16,
+            log=lambda m: None,
+        )
+
+    evaluate(good)  # the file's own surrogate, data set and split: accepted
+    cases = [
+        (good, {"model": stranger}, "another surrogate"),
+        (_rewritten(good, tmp_path / "c.h5", dataset="cifar10"), {}, "dataset 'cifar10'"),
+        (_rewritten(good, tmp_path / "t.h5", split="train"), {}, "split 'train'"),
+        (good, {"evaluation": {"split": "test", "n_samples": 8}}, "outside the 8 evaluation"),
+    ]
+    for path, kwargs, message in cases:
+        with pytest.raises(AdversarialFileError, match=message) as info:
+            evaluate(path, **kwargs)
+        assert str(path) in str(info.value)
+
+
+def test_cli_reports_a_foreign_ae_file_and_a_truncated_model_in_one_line(
+    tmp_path: Path, two_surrogates, capsys
+) -> None:
+    import json
+
+    from transferlab.cli import main
+
+    surrogate, stranger = two_surrogates
+    good = _crafted(tmp_path, surrogate)
+    spec = json.dumps({"dataset": DIGITS, "evaluation": EVALUATION, "batch_size": 16})
+    code = main(
+        [
+            "transfer", "--adversarial", str(good), "--surrogate", str(stranger),
+            "--targets", json.dumps({"VGG": str(stranger)}), "--spec", spec,
+            "--out", str(tmp_path / "t.csv"), "--samples", str(tmp_path / "t.csv.gz"),
+        ]
+    )  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and str(good) in err[0] and "another surrogate" in err[0]
+    assert not (tmp_path / "t.csv").exists()
+
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(surrogate.read_bytes()[:5000])
+    metrics = {"split": "test", "n_samples": 4, "batch_size": 4, "smoothness_method": "auto",
+               "tol": 1e-4, "max_iter": 10}  # fmt: skip
+    code = main(
+        [
+            "measure", "--model", str(truncated), "--spec",
+            json.dumps({"dataset": DIGITS, "metrics": metrics}),
+            "--smoothness", str(tmp_path / "s.csv"), "--summary", str(tmp_path / "s.json"),
+            "--gradients", str(tmp_path / "g.pt"),
+        ]
+    )  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert str(truncated) in err[0] and "not a readable" in err[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -75,6 +77,28 @@ def test_metrics_tables_and_figures_are_built(built) -> None:
             assert (figures / f"{name}.{ext}").stat().st_size > 1000, name
     sigma = pd.read_csv(built / "results/metrics/smoothness/digits/ResNet18/st/tau1/seed0.csv")
     assert len(sigma) == 16 and (sigma["sigma"] > 0).all()
+    # two seeds: Fig. 11's seed-shifted pairs make the matrix symmetric, and it says so
+    matrix = json.loads((figures / "similarity_matrix.json").read_text())
+    assert matrix["seeds"] == [0, 1] and matrix["symmetric_by_design"] is True
+    assert "symmetric by design" in matrix["note"]
+
+
+def test_every_stored_ae_is_within_budget_of_its_8bit_clean_image(built) -> None:
+    """Digits images live on the 8-bit grid, so a rounded AE is within ε exactly (SPEC §7)."""
+    import numpy as np
+
+    from transferlab.data import build_dataset
+    from transferlab.store import load_adversarial, quantize_images
+
+    x, _ = build_dataset("digits", size=8).split("test")
+    assert np.array_equal(quantize_images(x).astype(np.float32) / 255, x.numpy())
+    files = sorted((built / "results/adversarial").rglob("*.h5"))
+    assert files
+    for path in files:
+        adv = load_adversarial(path)
+        clean = quantize_images(x[adv.index]).astype(int)
+        budget = round(float(adv.attrs["eps"]) * 255)
+        assert int(np.abs(adv.x_adv.astype(int) - clean).max()) <= budget, path
 
 
 def test_second_run_does_nothing(built, tiny_config) -> None:
@@ -105,20 +129,29 @@ def test_editing_one_tau_reruns_only_that_model_and_tables(built, tiny_config) -
     }
 
 
-def test_editing_a_library_module_reruns_the_stages_using_it(built, tiny_config) -> None:
+def _dry_run_after_editing(built, tiny_config, module: str) -> list[str]:
     import os
 
     from tests.conftest import REPO
 
     # A real edit: Snakemake ignores a newer mtime when the content checksum is unchanged.
-    tables = REPO / "src/transferlab/tables.py"
-    original, stat = tables.read_bytes(), tables.stat()
+    path = REPO / "src/transferlab" / module
+    original, stat = path.read_bytes(), path.stat()
     try:
-        tables.write_bytes(original + b"\n# edited by test_workflow\n")
-        outputs = dry_run_outputs(built, tiny_config)
+        path.write_bytes(original + b"\n# edited by test_workflow\n")
+        return dry_run_outputs(built, tiny_config)
     finally:
-        tables.write_bytes(original)
-        os.utime(tables, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_editing_a_library_module_reruns_the_stages_using_it(built, tiny_config) -> None:
+    outputs = _dry_run_after_editing(built, tiny_config, "tables.py")
     assert "results/tables/table12.csv" in outputs
     assert not any(p.startswith("results/models/") for p in outputs)
     assert not any(p.startswith("results/metrics/") for p in outputs)
+    # smoothness is imported by measure and (through similarity) by the similarity rule
+    outputs = _dry_run_after_editing(built, tiny_config, "smoothness.py")
+    assert "results/metrics/similarity/digits/targets.csv" in outputs
+    assert "results/metrics/smoothness/digits/ResNet18/st/tau1/seed0.csv" in outputs
+    assert not any(p.startswith(("results/models/", "results/adversarial/")) for p in outputs)

@@ -19,14 +19,20 @@ def write_config(workdir: Path, config: dict[str, Any]) -> Path:
 
 
 def snakemake(
-    workdir: Path, config: dict[str, Any], *args: str, check: bool = True
+    workdir: Path,
+    config: dict[str, Any],
+    *args: str,
+    check: bool = True,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     cfg = write_config(workdir, config)
     cmd = [
         sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
         "--configfile", str(cfg), "--cores", "2", *args,
     ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=subprocess_env())
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env={**subprocess_env(), **(env or {})}
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed:\n{proc.stdout}\n{proc.stderr}")
     return proc

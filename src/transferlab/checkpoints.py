@@ -75,18 +75,34 @@ def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+class TransferlabFileError(ValueError):
+    """A transferlab ``.pt`` file (model, epoch checkpoint, gradients, ...) that is
+    truncated, corrupt or of another kind; the message names the file."""
+
+
+class TransferlabFileMissingError(TransferlabFileError, FileNotFoundError):
+    """The file does not exist (build it with snakemake first)."""
+
+
 def load_file(path: str | os.PathLike[str], expected_format: str) -> dict[str, Any]:
     """Load a transferlab ``.pt`` file safely and check its format marker."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such model file; build it with snakemake first")
+        raise TransferlabFileMissingError(
+            f"{path}: no such {expected_format!r} file; build it with snakemake first"
+        )
     try:
         record = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for corrupt files
-        raise ValueError(f"{path}: not a readable transferlab file ({err})") from err
+        # The first line of torch's message is enough; its advice on weights_only is not.
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise TransferlabFileError(
+            f"{path}: not a readable {expected_format!r} file (truncated, corrupt or not "
+            f"written by transferlab: {reason}); delete it and rebuild it"
+        ) from err
     if not isinstance(record, dict) or record.get("format") != expected_format:
         found = record.get("format") if isinstance(record, dict) else type(record).__name__
-        raise ValueError(f"{path}: expected a {expected_format!r} file, found {found!r}")
+        raise TransferlabFileError(f"{path}: expected a {expected_format!r} file, found {found!r}")
     return record
 
 

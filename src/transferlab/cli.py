@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -124,16 +125,20 @@ def cmd_attack(args: argparse.Namespace) -> None:
     )
     if args.targets:
         # In the same process: a separate job would pay torch's import (~3 s) again.
-        _evaluate_and_write(args, [out["path"] for out in outputs], spec, images=images)
+        _evaluate_and_write(args, args.model, [out["path"] for out in outputs], spec, images=images)
 
 
 def cmd_transfer(args: argparse.Namespace) -> None:
     _set_threads(args.threads)
-    _evaluate_and_write(args, args.adversarial, json.loads(args.spec))
+    _evaluate_and_write(args, args.surrogate, args.adversarial, json.loads(args.spec))
 
 
 def _evaluate_and_write(
-    args: argparse.Namespace, files: list[str], spec: dict, images: tuple | None = None
+    args: argparse.Namespace,
+    surrogate: str,
+    files: list[str],
+    spec: dict,
+    images: tuple | None = None,
 ) -> None:
     """Transfer of stored AE files to the targets: summary CSV and per-sample outcomes."""
     from transferlab.checkpoints import atomic_path, atomic_write_text
@@ -142,6 +147,7 @@ def _evaluate_and_write(
     summary, samples = evaluate_adversarial_sets(
         files,
         json.loads(args.targets),
+        surrogate=surrogate,
         dataset=spec["dataset"],
         evaluation=spec["evaluation"],
         batch_size=spec["batch_size"],
@@ -215,12 +221,17 @@ PATH_KEYS = ("gradients", "summary")
 
 def cmd_similarity(args: argparse.Namespace) -> None:
     from transferlab.measurements import pairwise_similarities
+    from transferlab.similarity import shifted_seed_pairs
 
     sources, targets = json.loads(args.sources), json.loads(args.targets)
+    allowed = None
+    if args.seed_pairs == "shifted":
+        # Fig. 11: source seed s against target seed s+1 mod n only (similarity.shifted_seed_pairs)
+        allowed = set(shifted_seed_pairs([m["seed"] for m in [*sources, *targets]]))
     pairs = []
     for src in sources:
         for tgt in targets:
-            if args.different_seeds and src["seed"] == tgt["seed"]:
+            if allowed is not None and (src["seed"], tgt["seed"]) not in allowed:
                 continue
             pairs.append(
                 {
@@ -420,6 +431,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("transfer", help="evaluate stored adversarial examples on targets")
     p.add_argument("--adversarial", nargs="+", required=True, help="HDF5 files")
+    p.add_argument(
+        "--surrogate", required=True, help="the model file the AEs were crafted from (checked)"
+    )
     p.add_argument("--targets", required=True, help="JSON {label: model path}")
     p.add_argument("--spec", required=True, help="JSON: dataset, evaluation, batch_size")
     p.add_argument("--out", required=True, help="summary CSV")
@@ -447,7 +461,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("similarity", help="gradient similarity of model pairs")
     p.add_argument("--sources", required=True, help="JSON list of {gradients, label, ...}")
     p.add_argument("--targets", required=True, help="JSON list of {gradients, label, ...}")
-    p.add_argument("--different-seeds", action="store_true", help="skip same-seed pairs")
+    p.add_argument(
+        "--seed-pairs",
+        choices=["all", "shifted"],
+        default="all",
+        help="all source x target pairs, or Fig. 11's: source seed s, target seed s+1 mod n",
+    )
     p.add_argument("--out", required=True)
     p.add_argument("--samples", required=True)
     p.set_defaults(func=cmd_similarity)
@@ -511,6 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Errors about inputs the user must fix (module, class): the message says how.
 INPUT_ERRORS = (
+    ("transferlab.checkpoints", "TransferlabFileError"),
     ("transferlab.data", "DatasetMissingError"),
     ("transferlab.models", "PretrainedWeightsUnavailable"),
     ("transferlab.store", "AdversarialFileError"),
@@ -531,6 +551,22 @@ def input_error_types() -> tuple[type[BaseException], ...]:
     return tuple(cls for cls in loaded if isinstance(cls, type))
 
 
+def record_imports(command: str) -> None:
+    """Append the transferlab modules this process imported to $TRANSFERLAB_IMPORT_LOG (one
+    JSON line), so tests can check them against the command's digest (code_digest)."""
+    path = os.environ.get("TRANSFERLAB_IMPORT_LOG")
+    if not path:
+        return
+    modules = sorted(m for m in sys.modules if m == "transferlab" or m.startswith("transferlab."))
+    line = json.dumps({"command": command, "modules": modules}) + "\n"
+    # One write on an O_APPEND descriptor: concurrent jobs do not interleave lines.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -541,6 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A traceback would bury the message that says how to fix the input.
         print(f"error: {err}", file=sys.stderr, flush=True)
         return 2
+    record_imports(args.command)
     return 0
 
 

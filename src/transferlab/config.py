@@ -72,12 +72,7 @@ def check_config(config: dict[str, Any]) -> None:
                         f"{where}.{role_key}: {arch_key!r} is not a key of {where}.architectures; "
                         f"allowed: {', '.join(archs)}"
                     )
-        training = ds["training"]
-        if training["warmup_epochs"] >= training["epochs"]:
-            raise ConfigError(
-                f"{where}.training.warmup_epochs ({training['warmup_epochs']}) must be smaller "
-                f"than {where}.training.epochs ({training['epochs']})"
-            )
+        _check_training(where, ds)
         for method, mcfg in ds["mechanisms"].items():
             mkey = f"{where}.mechanisms.{method}"
             try:
@@ -102,9 +97,37 @@ def check_config(config: dict[str, Any]) -> None:
     _check_attacks(config)
 
 
+def _check_training(where: str, ds: dict[str, Any]) -> None:
+    """The data set's training keys, and each architecture's merged with its overrides."""
+    training = ds["training"]
+    if training["warmup_epochs"] >= training["epochs"]:
+        raise ConfigError(
+            f"{where}.training.warmup_epochs ({training['warmup_epochs']}) must be smaller "
+            f"than {where}.training.epochs ({training['epochs']})"
+        )
+    for arch_key, arch in ds["architectures"].items():
+        overrides = arch.get("training", {})
+        merged = {**training, **overrides}
+        if overrides and merged["warmup_epochs"] >= merged["epochs"]:
+            key = f"{where}.architectures.{arch_key}.training"
+            raise ConfigError(
+                f"{key}: warmup_epochs ({merged['warmup_epochs']}) must be smaller than epochs "
+                f"({merged['epochs']}) once {key} overrides {where}.training "
+                f"(overridden: {', '.join(sorted(overrides))})"
+            )
+
+
+def _check_unique(key: str, values: list[Any]) -> None:
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ConfigError(f"{key}: {repeated} listed more than once; list each value once")
+
+
 def _check_attacks(config: dict[str, Any]) -> None:
     from transferlab.attacks import ATTACKS, attack_settings_names
 
+    _check_unique("budgets", config["budgets"])
+    _check_unique("modes", config["modes"])
     for ds_key, ds in config["datasets"].items():
         methods = ds.get("attacks", {}).get("methods", {})
         for name, settings in methods.items():
@@ -118,6 +141,12 @@ def _check_attacks(config: dict[str, Any]) -> None:
             if unknown:
                 raise ConfigError(
                     f"{key}: unknown setting(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
+                )
+            steps = settings.get("steps", 1)
+            if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+                raise ConfigError(
+                    f"{key}.steps: {steps!r}; an attack needs an integer >= 1 steps "
+                    "(0 would store the clean images as adversarial examples)"
                 )
     for table, tcfg in config.get("tables", {}).items():
         key = f"tables.{table}"
@@ -138,6 +167,7 @@ def _check_attacks(config: dict[str, Any]) -> None:
                     f"{key}.attacks: {attack!r} is not in datasets.{ds_key}.attacks.methods; "
                     f"allowed: {', '.join(methods)}"
                 )
+        _check_unique(f"{key}.budgets", tcfg.get("budgets", []))
         for budget in tcfg.get("budgets", []):
             if budget not in config["budgets"]:
                 raise ConfigError(
@@ -162,6 +192,18 @@ def _check_table7(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None
         if not 1 <= tau <= size:
             raise ConfigError(
                 f"tables.table7.target_trainings.{method}: tau index {tau} out of range; "
+                f"allowed: 1..{size}"
+            )
+    for method, tau in tcfg.get("surrogate_tau", {}).items():
+        if method not in ds["mechanisms"]:
+            raise ConfigError(
+                f"tables.table7.surrogate_tau.{method}: not in datasets.{ds_key}.mechanisms; "
+                f"allowed: {', '.join(ds['mechanisms'])}"
+            )
+        size = len(ds["mechanisms"][method]["grid"])
+        if not 1 <= tau <= size:
+            raise ConfigError(
+                f"tables.table7.surrogate_tau.{method}: tau index {tau} out of range; "
                 f"allowed: 1..{size}"
             )
     _check_table_surrogates("tables.table7", tcfg, ds, ds_key)
@@ -234,18 +276,32 @@ def table_rows(
     return rows
 
 
+def table7_surrogate_taus(table7: dict[str, Any]) -> dict[str, int]:
+    """Tau index of each Table VII surrogate row that does not use its Table II tau.
+
+    ``table7["surrogate_tau"]`` wins; a mechanism without one that is also a target
+    training uses the target's tau (the paper's AT row is AT with ε = 0.01, its AT
+    target's budget: Sec. 6, text under Tab. VII); the others keep their Table II tau.
+    """
+    return {**table7.get("target_trainings", {}), **table7.get("surrogate_tau", {})}
+
+
 def table7_rows(
-    mechanisms: dict[str, Any], only: list[str] | None = None
+    mechanisms: dict[str, Any],
+    only: list[str] | None = None,
+    taus: dict[str, int] | None = None,
 ) -> list[tuple[str, str, int]]:
     """(label, mechanism, tau index) of Table VII's surrogate rows: one per mechanism,
-    labelled by the mechanism alone (augmentations at τ=1, others at ``table_tau``)."""
+    labelled by the mechanism alone, at ``taus[mechanism]`` when given (see
+    ``table7_surrogate_taus``), else augmentations at τ=1 and others at ``table_tau``."""
+    taus = taus or {}
     rows = []
     for label, method, tau in table_rows(mechanisms, only):
         if " tau=" in label:
             if tau != 1:
                 continue
             label = label.split(" tau=")[0]
-        rows.append((label, method, tau))
+        rows.append((label, method, int(taus.get(method, tau))))
     return rows
 
 

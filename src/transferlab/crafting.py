@@ -109,6 +109,7 @@ def evaluate_adversarial_sets(
     files: Sequence[str | Path],
     targets: dict[str, str | Path],
     *,
+    surrogate: str | Path,
     dataset: dict[str, Any],
     evaluation: dict[str, Any],
     batch_size: int,
@@ -121,7 +122,9 @@ def evaluate_adversarial_sets(
     Summary columns: attack, mode, eps (1/255 units), target, asr, asr_def3,
     target_hit_rate, fp, n, n_def3 (fractions). The per-sample frame adds the
     same keys to ``transfer.per_sample_outcomes``. ``images``: as for
-    ``craft_adversarial_sets``.
+    ``craft_adversarial_sets``. Every file must come from ``surrogate`` (its
+    sha256), ``dataset``'s name and ``evaluation``'s split, with indices into the
+    evaluation images; otherwise ``AdversarialFileError`` names the file.
     """
     import pandas as pd
 
@@ -130,8 +133,15 @@ def evaluate_adversarial_sets(
     summaries, samples = [], []
     # every file of a surrogate usually holds the same images: predict them once per target
     clean_predictions: dict[tuple[str, bytes], np.ndarray] = {}
+    surrogate_sha = sha256_of_file(surrogate)
     for file in files:
-        adv = load_adversarial(file)
+        adv = load_adversarial(
+            file,
+            expected_surrogate_sha256=surrogate_sha,
+            expected_dataset=dataset["name"],
+            expected_split=evaluation["split"],
+            n_images=len(x),
+        )
         keys = {
             "attack": adv.attrs["attack"],
             "mode": adv.mode,

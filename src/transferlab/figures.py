@@ -78,12 +78,50 @@ def at_frame(df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([st, at], ignore_index=True).drop(columns=["method", "tau", "tau_index"])
 
 
+def similarity_matrix_note(n_seeds: int) -> str:
+    """The protocol line of Fig. 11's caption for ``n_seeds`` seeds (SPEC §6)."""
+    from transferlab.similarity import symmetric_by_design
+
+    text = f"cell (a, b) = mean over {n_seeds} seeds s of S(a seed s, b seed s+1 mod {n_seeds})"
+    if symmetric_by_design(n_seeds):
+        text += "; with 2 seeds the matrix is symmetric by design (use 3 seeds)"
+    return text
+
+
+def write_matrix_record(matrix: pd.DataFrame | None, pairs: pd.DataFrame, path: str | Path) -> Path:
+    """Fig. 11's numbers and protocol as JSON: seeds, pairs, symmetric_by_design, matrix."""
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.similarity import shifted_seed_pairs, symmetric_by_design
+
+    seeds = (
+        sorted(int(s) for s in set(pairs["source_seed"]) | set(pairs["target_seed"]))
+        if matrix is not None
+        else []
+    )
+    record = {
+        "figure": "Fig. 11",
+        "protocol": "cell (a, b) = mean over seeds s of S(a seed s, b seed s+1 mod n)",
+        "seeds": seeds,
+        "seed_pairs": [list(p) for p in shifted_seed_pairs(seeds)],
+        "symmetric_by_design": symmetric_by_design(len(seeds)),
+        "note": similarity_matrix_note(len(seeds)) if seeds else "fewer than two seeds",
+        "sources": [] if matrix is None else [str(i) for i in matrix.index],
+        "targets": [] if matrix is None else [str(c) for c in matrix.columns],
+        "matrix": []
+        if matrix is None
+        else [[None if v != v else float(v) for v in row] for row in matrix.to_numpy(float)],
+    }
+    atomic_write_text(path, json.dumps(record, indent=2) + "\n")
+    return Path(path)
+
+
 def metric_figures(spec: dict[str, Any], log: Callable[[str], None] = print) -> list[Path]:
     """Write every figure of ``FIGURES`` for one data set into ``spec['out_dir']``.
 
     ``spec``: dataset (label), out_dir, smoothness (list of {summary, method,
     tau_index, tau, seed}), similarity (CSV of surrogate→target pairs),
-    intra (CSV of intra-architecture pairs), architecture (surrogate label).
+    intra (CSV of intra-architecture pairs), architecture (surrogate label) and
+    optionally matrix (path of Fig. 11's JSON record, ``write_matrix_record``).
     """
     import pandas as pd
 
@@ -115,21 +153,28 @@ def metric_figures(spec: dict[str, Any], log: Callable[[str], None] = print) -> 
     except pd.errors.EmptyDataError:
         intra = pd.DataFrame()
     if intra.empty:
+        matrix = None
         written += plots.plot_message(
-            f"{dataset}: the intra-architecture similarity matrix (Fig. 11) compares models "
-            "trained with different seeds; configure at least two seeds.",
+            f"{dataset}: the intra-architecture similarity matrix (Fig. 11) pairs models "
+            "trained with different seeds (seed s against seed s+1 mod n); configure at "
+            "least two seeds, three for an asymmetric matrix as in the paper.",
             out / "similarity_matrix",
         )
     else:
         intra = intra.drop(columns=["source_method", "target_method"]).rename(
             columns={"source_label": "source_method", "target_label": "target_method"}
         )
+        matrix = intra_architecture_matrix(intra)
+        n_seeds = len(set(intra["source_seed"]) | set(intra["target_seed"]))
         written += plots.plot_similarity_heatmap(
-            intra_architecture_matrix(intra),
+            matrix,
             out / "similarity_matrix",
             dataset=dataset,
             architecture=spec["architecture"],
+            note=similarity_matrix_note(n_seeds),
         )
+    if "matrix" in spec:
+        written.append(write_matrix_record(matrix, intra, spec["matrix"]))
     for path in written:
         log(f"wrote {path}")
     return written

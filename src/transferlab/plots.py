@@ -256,12 +256,14 @@ def plot_similarity_heatmap(
     *,
     dataset: str = "",
     architecture: str = "",
+    note: str = "",
 ) -> list[Path]:
     """Fig. 11: intra-architecture gradient-similarity matrix as an annotated heatmap.
 
     ``matrix_df``: the output of ``similarity.intra_architecture_matrix`` — index
     = surrogate (source) training mechanism, columns = target training
-    mechanism, cells = mean S̃ over different-seed pairs (NaN shown blank).
+    mechanism, cells = mean S̃ over the seed-shifted pairs (NaN shown blank).
+    ``note``: the pairing protocol, printed under the title.
     """
     if not isinstance(matrix_df, pd.DataFrame) or matrix_df.empty:
         raise ValueError("matrix_df must be a non-empty DataFrame (source × target mechanisms)")
@@ -283,7 +285,8 @@ def plot_similarity_heatmap(
     fig.suptitle(
         wrapped(
             f"{where + ': ' if where else ''}gradient similarity between models of one "
-            "architecture trained differently (different seeds; larger = more aligned)",
+            "architecture trained differently (different seeds; larger = more aligned)"
+            + (f" — {note}" if note else ""),
             60,
         )
     )

@@ -96,17 +96,37 @@ def ordered_unique(values: pd.Series) -> list:
     return list(dict.fromkeys(values.tolist()))
 
 
+def shifted_seed_pairs(seeds: Sequence[int]) -> list[tuple[int, int]]:
+    """Fig. 11's (source seed, target seed) pairs: (s_i, s_(i+1) mod n) over the sorted seeds.
+
+    Each seed is a source once and a target once, never paired with itself, so a
+    cell averages n unique source → target pairs (the paper's 3). Fewer than two
+    seeds give no pair.
+    """
+    ordered = sorted(dict.fromkeys(int(s) for s in seeds))
+    if len(ordered) < 2:
+        return []
+    return [(s, ordered[(i + 1) % len(ordered)]) for i, s in enumerate(ordered)]
+
+
+def symmetric_by_design(n_seeds: int) -> bool:
+    """Whether Fig. 11's matrix is symmetric whatever the models: with 2 seeds cell (a, b)
+    averages S(a₀, b₁) and S(a₁, b₀), which are the pairs of cell (b, a) too."""
+    return n_seeds == 2
+
+
 def intra_architecture_matrix(df: pd.DataFrame) -> pd.DataFrame:
     """Fig. 11: mean similarity between training mechanisms of one architecture (SPEC §6).
 
     ``df`` has one row per (source model, target model) pair with columns
     ``source_method, target_method, source_seed, target_seed, similarity_mean``
-    (``similarity_mean`` = S̃ of that pair). Cell (a, b) is the mean of
-    ``similarity_mean`` over the rows with source_method = a, target_method = b
-    and source_seed ≠ target_seed; same-seed rows are ignored, so a diagonal cell
-    compares independently trained models and the matrix is asymmetric.
-    Rows/columns keep the order of first appearance. A cell with no
-    different-seed pair is NaN.
+    (``similarity_mean`` = S̃ of that pair). With s_1 < … < s_n the seeds,
+    cell (a, b) = (1/n) Σ_i S̃(a seed s_i, b seed s_(i+1) mod n): n unique
+    source → target pairs of different seeds, so the matrix is asymmetric for
+    n ≥ 3 (with n = 2 it is symmetric by construction: ``symmetric_by_design``).
+    Rows of other seed pairs are ignored; a cell with none of its pairs is NaN,
+    one with only some of them raises. Rows/columns keep the order of first
+    appearance.
     """
     columns = ["source_method", "target_method", "source_seed", "target_seed", "similarity_mean"]
     require_columns(df, columns, argument="df")
@@ -114,11 +134,21 @@ def intra_architecture_matrix(df: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(
             f"df mixes datasets {sorted(df['dataset'].unique())}; pass one dataset at a time"
         )
-    pairs = df[df["source_seed"] != df["target_seed"]]
-    if pairs.empty:
-        raise ValueError("df has no row with source_seed != target_seed; Fig. 11 needs such pairs")
+    seeds = sorted(set(df["source_seed"]) | set(df["target_seed"]))
+    protocol = shifted_seed_pairs(seeds)
+    if not protocol:
+        raise ValueError(f"Fig. 11 pairs models of different seeds; df has seeds {seeds}")
+    keys = pd.Series(list(zip(df["source_seed"], df["target_seed"], strict=True)), index=df.index)
+    pairs = df[keys.isin(protocol)]
     sources = ordered_unique(df["source_method"])
     targets = ordered_unique(df["target_method"])
+    counts = pairs.groupby(["source_method", "target_method"], sort=False).size()
+    incomplete = counts[counts != len(protocol)]
+    if len(incomplete):
+        raise ValueError(
+            f"every cell needs the {len(protocol)} seed pairs {protocol}; cells "
+            f"{incomplete.index.tolist()[:5]} have {incomplete.tolist()[:5]} of them"
+        )
     matrix = (
         pairs.groupby(["source_method", "target_method"], sort=False)["similarity_mean"]
         .mean()

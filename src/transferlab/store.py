@@ -89,23 +89,29 @@ class AdversarialSet:
 def quantize_images(x: Tensor | np.ndarray) -> np.ndarray:
     """8-bit pixels q = clamp(⌊255·x + ½⌋, 0, 255) of float images in [0,1] (SPEC §7).
 
-    Round half up, not truncation: 0.5/255 → 1, 0.49/255 → 0. The product is
-    taken in float32 (the images' dtype), whose correctly rounded 255·x lands
-    exactly on k + ½ for x = (k + ½)/255 where float64 would not. uint8 input is
-    returned unchanged (as a numpy array).
+    ``data.augment.quantize_8bit`` on a numpy array or tensor: round half up, never
+    truncate (0.5/255 → 1, 0.49/255 → 0), the product taken in float32. uint8
+    input is returned unchanged (as a numpy array). Always C order, whatever the
+    layout of x (channels-last models give NHWC-strided images).
     """
-    if isinstance(x, Tensor):
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x)
-    if x.dtype == np.uint8:
-        return x
-    if not np.issubdtype(x.dtype, np.floating):
+    from transferlab.data.augment import quantize_8bit
+
+    if isinstance(x, np.ndarray):
+        if x.dtype == np.uint8:
+            return x
+        if not np.issubdtype(x.dtype, np.floating):
+            raise ValueError(f"x_adv must be float images in [0,1] or uint8 pixels, got {x.dtype}")
+        x = torch.from_numpy(np.asarray(x, dtype=np.float32))
+    elif not isinstance(x, Tensor):
+        raise ValueError(f"x_adv must be a tensor or numpy array, got {type(x).__name__}")
+    elif x.dtype == torch.uint8:
+        return np.ascontiguousarray(x.detach().cpu().numpy())
+    elif not x.is_floating_point():
         raise ValueError(f"x_adv must be float images in [0,1] or uint8 pixels, got {x.dtype}")
-    if not np.all(np.isfinite(x)):
+    x = x.detach().cpu()
+    if not bool(torch.isfinite(x).all()):
         raise ValueError("x_adv contains NaN or infinite values")
-    scaled = x.astype(np.float32) * np.float32(255.0)
-    # C order whatever the layout of x (channels-last models give NHWC-strided images).
-    return np.ascontiguousarray(np.clip(np.floor(scaled + np.float32(0.5)), 0, 255), np.uint8)
+    return np.ascontiguousarray(quantize_8bit(x).numpy())
 
 
 def dequantize_images(q: np.ndarray) -> Tensor:
@@ -242,15 +248,22 @@ def write_adversarial(
 
 
 def load_adversarial(
-    path: str | os.PathLike[str], *, expected_surrogate_sha256: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    expected_surrogate_sha256: str | None = None,
+    expected_dataset: str | None = None,
+    expected_split: str | None = None,
+    n_images: int | None = None,
 ) -> AdversarialSet:
     """Read and check one adversarial-example file.
 
     Raises ``AdversarialFileError`` (naming the file) when it is truncated or
     not HDF5, lacks the format marker or a dataset (foreign file), has a
-    wrong dtype/shape or missing attribute, or — given
-    ``expected_surrogate_sha256`` — was made from a different surrogate
-    checkpoint (stale file: rebuild it).
+    wrong dtype/shape or missing attribute, or does not come from where the
+    caller expects: another surrogate checkpoint than ``expected_surrogate_sha256``
+    (stale file: rebuild it), another data set or split than ``expected_dataset``
+    / ``expected_split``, or an ``index`` outside ``[0, n_images)`` of the
+    evaluation images.
     """
     path = Path(path)
     if not path.is_file():
@@ -275,8 +288,20 @@ def load_adversarial(
         attrs["surrogate_sha256"] != expected_surrogate_sha256
     ):
         raise AdversarialFileError(
-            f"{path}: stale file, made from surrogate sha256 {attrs['surrogate_sha256']} "
-            f"but the checkpoint now has {expected_surrogate_sha256}; rebuild it"
+            f"{path}: made from another surrogate (sha256 {attrs['surrogate_sha256']}, "
+            f"expected {expected_surrogate_sha256}): a stale or foreign file; rebuild it"
+        )
+    for key, expected in (("dataset", expected_dataset), ("split", expected_split)):
+        if expected is not None and attrs[key] != expected:
+            raise AdversarialFileError(
+                f"{path}: made on {key} {attrs[key]!r}, expected {expected!r}: "
+                "a foreign file; rebuild it"
+            )
+    index = arrays["index"]
+    if n_images is not None and len(index) and (index.min() < 0 or index.max() >= n_images):
+        raise AdversarialFileError(
+            f"{path}: image index range [{index.min()}, {index.max()}] lies outside the "
+            f"{n_images} evaluation images: made on another evaluation set; rebuild it"
         )
     return AdversarialSet(path=path, attrs=attrs, **arrays)
 

@@ -2,8 +2,9 @@
 
 SGD with momentum; learning rate: linear warm-up, then cosine decay, stepped
 once per epoch. Each epoch draws all its randomness (shuffling, augmentation,
-the mechanism's draws) from a generator seeded by (seed, epoch), and the
-epoch checkpoint stores model, optimizer, schedule and RNG states, so a run
+the mechanism's draws) from a generator seeded by (seed, epoch, architecture),
+and the epoch checkpoint stores model, optimizer, schedule and RNG states
+(plus the spec fingerprint and the library's code digest), so a run
 killed at any point and resumed ends with the same weights, bit for bit, as
 an uninterrupted run on the same device and thread count.
 """
@@ -32,6 +33,7 @@ from transferlab.checkpoints import (
     package_versions,
     utc_now,
 )
+from transferlab.code_digest import command_digest
 from transferlab.evaluation import accuracy
 from transferlab.optimization import SGD
 
@@ -70,10 +72,21 @@ def lr_at_epoch(epoch: int, cfg: TrainingConfig) -> float:
     return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * (epoch - cfg.warmup_epochs) / span))
 
 
-def epoch_seed(seed: int, epoch: int) -> int:
-    """A 63-bit seed for one epoch's generator, independent across (seed, epoch)."""
-    digest = hashlib.sha256(f"transferlab:{seed}:{epoch}".encode()).digest()
+def epoch_seed(seed: int, epoch: int, stream: str) -> int:
+    """A 63-bit seed for one epoch's generator, independent across (seed, epoch, stream).
+
+    ``stream`` names whose data stream it is (``data_stream(architecture)``): models of
+    different architectures trained with the same seed draw different shuffles, crops
+    and augmentation draws (SPEC §3: a target never replays a surrogate's stream), while
+    the mechanisms of one architecture share a seed's stream (a paired comparison).
+    """
+    digest = hashlib.sha256(f"transferlab:{stream}:{seed}:{epoch}".encode()).digest()
     return int.from_bytes(digest[:8], "little") >> 1
+
+
+def data_stream(architecture: dict[str, Any]) -> str:
+    """The stream name of an architecture spec (``build_model`` kwargs): its canonical JSON."""
+    return json.dumps(architecture, sort_keys=True, separators=(",", ":"))
 
 
 def spec_fingerprint(spec: dict[str, Any]) -> str:
@@ -139,6 +152,10 @@ def train_model(
         "std": list(info.std),
     }
     fingerprint = spec_fingerprint(spec)
+    # The library code is part of what determines the weights: a checkpoint written by
+    # other code (a fix since the job was killed) must not be resumed.
+    code = command_digest("train")
+    stream = data_stream(spec["architecture"])
 
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
@@ -160,7 +177,14 @@ def train_model(
         except ValueError as err:
             log(f"ignoring unreadable epoch checkpoint {checkpoint_path}: {err}")
         else:
-            if ckpt["fingerprint"] == fingerprint:
+            if ckpt["fingerprint"] != fingerprint:
+                log(f"epoch checkpoint {checkpoint_path} belongs to another spec: starting fresh")
+            elif ckpt.get("code") != code:
+                log(
+                    f"epoch checkpoint {checkpoint_path} was written by other library code "
+                    f"(code digest {ckpt.get('code')}, now {code}): starting fresh"
+                )
+            else:
                 model.load_state_dict(ckpt["model"])
                 optimizer.load_state_dict(ckpt["optimizer"])
                 _restore_rng_states(ckpt["rng"])
@@ -169,8 +193,6 @@ def train_model(
                     f"resuming from epoch checkpoint {checkpoint_path}: "
                     f"epochs 1-{start_epoch} done, continuing at epoch {start_epoch + 1}"
                 )
-            else:
-                log(f"epoch checkpoint {checkpoint_path} belongs to another spec: starting fresh")
 
     label = mech_spec.get("label", mech_spec["name"])
     log(
@@ -184,7 +206,7 @@ def train_model(
         lr = lr_at_epoch(epoch, cfg)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        generator = torch.Generator().manual_seed(epoch_seed(seed, epoch))
+        generator = torch.Generator().manual_seed(epoch_seed(seed, epoch, stream))
         total_loss, n_batches = 0.0, 0
         for x, y in train_data.batches(cfg.batch_size, generator):
             loss = mechanism.train_step(model, optimizer, x.to(device), y.to(device), generator)
@@ -199,6 +221,7 @@ def train_model(
             {
                 "format": CHECKPOINT_FORMAT,
                 "fingerprint": fingerprint,
+                "code": code,
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "schedule": {"next_epoch": epoch + 1, "lr": lr},
@@ -234,6 +257,7 @@ def train_model(
         "training": asdict(cfg),
         "metrics": metrics,
         "fingerprint": fingerprint,
+        "code": code,
         "versions": package_versions(),
         "created": utc_now(),
     }

@@ -28,6 +28,9 @@ from transferlab.store import AdversarialSet
 if TYPE_CHECKING:
     import pandas as pd
 
+# Float slack of the exact L∞ check: (q − q_clean)/255 in float32 is within ~1e-7 of k/255.
+L_INF_TOLERANCE = 1e-6
+
 GROUP_COLUMNS = ("dataset", "surrogate", "attack", "mode", "eps", "target")
 
 
@@ -204,8 +207,10 @@ def evaluate_transfer(
     """Evaluate a target model on exactly the stored 8-bit AEs (x_adv/255) and clean images.
 
     ``x_clean`` must be the clean images in the file's order, i.e.
-    ``x_split[adv_set.index]``. As a guard against misalignment every stored
-    AE must lie within ε + ½/255 of its clean image in L∞ (the rounding slack).
+    ``x_split[adv_set.index]``. Every data set's images are on the 8-bit grid and
+    budgets are whole multiples of 1/255, so every stored AE must lie within ε of
+    its clean image in L∞ exactly (a float tolerance only); a larger distance means
+    an AE over budget or misaligned clean images, and raises.
     Surrogate predictions come from the file. ``pred_target_clean``, when given,
     is the target's prediction on ``x_clean`` (computed once per target and
     reused across a surrogate's files). Returns
@@ -227,10 +232,11 @@ def evaluate_transfer(
     eps = float(adv_set.attrs["eps"])
     if len(x_adv):
         distance = float((x_adv - x_clean.detach().cpu().float()).abs().max())
-        if distance > eps + 0.5 / 255 + 1e-6:
+        if distance > eps + L_INF_TOLERANCE:
             raise ValueError(
                 f"stored AEs of {adv_set.path} are {distance * 255:.2f}/255 from x_clean "
-                f"(budget {eps * 255:.2f}/255): x_clean is not x_split[adv_set.index]"
+                f"(budget {eps * 255:.2f}/255): an AE over budget, or x_clean is not "
+                "x_split[adv_set.index]"
             )
     pred_target_adv = predict_labels(target_model, x_adv, batch_size, device=device)
     if pred_target_clean is None:

@@ -15,7 +15,7 @@ rule table12:
     conda:
         "../../envs/transferlab.yaml"
     params:
-        code=source_digest("tables", "cli"),
+        code=command_digest("table12"),
         models=json.dumps(table12_models()),
     shell:
         "python -m transferlab table12 --models {params.models:q} --out {output.csv}"

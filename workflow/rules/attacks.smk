@@ -28,7 +28,7 @@ rule attack:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 120 * attempt,
     params:
-        code=source_digest("data", "models", "attacks", "store", "transfer", "crafting"),
+        code=command_digest("attack"),
         spec=evaluation_spec,
         outputs=lambda wc, output: json.dumps(
             [
@@ -66,7 +66,7 @@ for _table in [t for t in ("table2", "table3", "table4") if t in config["tables"
         conda:
             "../../envs/transferlab.yaml"
         params:
-            code=source_digest("transfer", "cli"),
+            code=command_digest("asr-table"),
             spec=asr_table_spec(_table),
         shell:
             "python -m transferlab asr-table --spec {params.spec:q} --out {output.csv}"

@@ -1,9 +1,10 @@
 # Helpers shared by every stage: config validation, the model grid, paths, params slices.
-import hashlib
 import json
 from pathlib import Path
 
 from snakemake.utils import validate
+
+from transferlab import code_digest
 
 from transferlab.config import (
     ConfigError,
@@ -11,6 +12,7 @@ from transferlab.config import (
     paper_row_label,
     surrogate_label,
     table7_rows,
+    table7_surrogate_taus,
     table_rows,
 )
 from transferlab.figures import FIGURES
@@ -37,36 +39,10 @@ RESULTS = "results"
 LIBRARY = Path(workflow.basedir) / "src" / "transferlab"
 
 
-def library_sources(*modules):
-    """The library files a stage imports (Snakemake does not follow imports)."""
-    paths = []
-    for module in ("__init__", "registry", "checkpoints", *modules):
-        package = LIBRARY / module
-        if package.is_dir():
-            paths += sorted(str(p) for p in package.glob("*.py"))
-        else:
-            paths.append(str(LIBRARY / f"{module}.py"))
-    return paths
-
-
-_SOURCE_DIGESTS = {}
-
-
-def source_digest(*modules):
-    """sha256 over the names and contents of ``library_sources(*modules)``.
-
-    Rules pass it as ``params.code``; editing one of those files changes the
-    digest and re-runs exactly the stages that import it (a touch without a change
-    re-runs nothing). As a param rather than ~25 inputs per job it also keeps the
-    scheduler, which stats every input of every ready job on each pass, fast.
-    """
-    if modules not in _SOURCE_DIGESTS:
-        digest = hashlib.sha256()
-        for path in library_sources(*modules):
-            digest.update(Path(path).relative_to(LIBRARY).as_posix().encode() + b"\0")
-            digest.update(Path(path).read_bytes() + b"\0")
-        _SOURCE_DIGESTS[modules] = f"sha256:{digest.hexdigest()[:16]}"
-    return _SOURCE_DIGESTS[modules]
+def command_digest(command):
+    """params.code for ``python -m transferlab <command>``, a digest of every library module
+    the command can import, read from the import statements (transferlab.code_digest)."""
+    return code_digest.command_digest(command, LIBRARY)
 
 
 def dataset_config(dataset):
@@ -211,7 +187,7 @@ def similarity_models(wildcards):
         ]
         return entries, entries
     tcfg = config["tables"]["table7"]
-    rows = table7_rows(ds["mechanisms"], tcfg.get("surrogates"))
+    rows = table7_rows(ds["mechanisms"], tcfg.get("surrogates"), table7_surrogate_taus(tcfg))
     sources = [
         metric_entry(dataset, ds["surrogate"], method, tau, seed, label)
         for label, method, tau in rows
@@ -255,6 +231,7 @@ def figures_spec(wildcards):
             ],
             "similarity": f"{RESULTS}/metrics/similarity/{dataset}/targets.csv",
             "intra": f"{RESULTS}/metrics/similarity/{dataset}/intra.csv",
+            "matrix": f"{RESULTS}/figures/{dataset}/similarity_matrix.json",
         },
         sort_keys=True,
     )

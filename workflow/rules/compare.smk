@@ -20,7 +20,7 @@ rule compare:
     conda:
         "../../envs/transferlab.yaml"
     params:
-        code=source_digest("compare", "analysis", "reference", "report_pages", "cli"),
+        code=command_digest("compare"),
         rows=lambda wc: paper_rows(wc.table),
     shell:
         "python -m transferlab compare --table {wildcards.table} --ours {input.table}"
@@ -43,7 +43,7 @@ rule compare_summary:
     conda:
         "../../envs/transferlab.yaml"
     params:
-        code=source_digest("compare", "analysis", "report_pages", "cli"),
+        code=command_digest("compare-summary"),
     shell:
         "python -m transferlab compare-summary --columns {input.columns} --out {output.csv}"
         " --markdown {output.md} --html {output.page} > {log} 2>&1"

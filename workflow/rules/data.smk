@@ -13,7 +13,7 @@ rule prepare_data:
     conda:
         "../../envs/transferlab.yaml"
     params:
-        code=source_digest("data"),
+        code=command_digest("prepare-data"),
         name=lambda wc: dataset_name(wc.dataset),
         options=dataset_options,
     shell:

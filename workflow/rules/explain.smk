@@ -19,7 +19,7 @@ rule surrogates:
     conda:
         "../../envs/transferlab.yaml"
     params:
-        code=source_digest("analysis", "explanation", "cli"),
+        code=command_digest("surrogates"),
         spec=surrogates_spec(),
     shell:
         "python -m transferlab surrogates --spec {params.spec:q} --out {output.csv} > {log} 2>&1"
@@ -39,7 +39,7 @@ rule table6:
     conda:
         "../../envs/transferlab.yaml"
     params:
-        code=source_digest("analysis", "cli"),
+        code=command_digest("table6"),
     shell:
         "python -m transferlab table6 --surrogates {input.surrogates} --out {output.csv}"
         " --markdown {output.md} > {log} 2>&1"
@@ -59,7 +59,7 @@ rule asr_figure:
     conda:
         "../../envs/transferlab.yaml"
     params:
-        code=source_digest("plots", "cli"),
+        code=command_digest("asr-figure"),
         dataset=lambda wc: DATASET_LABELS.get(dataset_name(wc.dataset), wc.dataset),
         eps=f"{config['budgets'][len(config['budgets']) // 2]}/255",
         stem=lambda wc, output: output.png[: -len(".png")],

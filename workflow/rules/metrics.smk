@@ -24,7 +24,7 @@ rule measure:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
     params:
-        code=source_digest("data", "models", "smoothness", "similarity", "measurements"),
+        code=command_digest("measure"),
         spec=metrics_spec,
         device=config["device"],
     shell:
@@ -48,13 +48,13 @@ rule similarity:
     conda:
         "../../envs/transferlab.yaml"
     params:
-        code=source_digest("similarity", "measurements", "cli"),
+        code=command_digest("similarity"),
         sources=lambda wc: json.dumps(similarity_models(wc)[0]),
         targets=lambda wc: json.dumps(similarity_models(wc)[1]),
-        different_seeds=lambda wc: "--different-seeds" if wc.kind == "intra" else "",
+        seed_pairs=lambda wc: "shifted" if wc.kind == "intra" else "all",
     shell:
         "python -m transferlab similarity --sources {params.sources:q} --targets {params.targets:q}"
-        " {params.different_seeds} --out {output.summary} --samples {output.samples} > {log} 2>&1"
+        " --seed-pairs {params.seed_pairs} --out {output.summary} --samples {output.samples} > {log} 2>&1"
 
 
 rule figures:
@@ -65,6 +65,7 @@ rule figures:
     output:
         [figure_report(f"{RESULTS}/figures/{{dataset}}/{name}.png", name) for name in FIGURE_NAMES],
         [f"{RESULTS}/figures/{{dataset}}/{name}.svg" for name in FIGURE_NAMES],
+        matrix=f"{RESULTS}/figures/{{dataset}}/similarity_matrix.json",
     log:
         f"{RESULTS}/logs/figures/{{dataset}}.log",
     benchmark:
@@ -73,7 +74,7 @@ rule figures:
     conda:
         "../../envs/transferlab.yaml"
     params:
-        code=source_digest("plots", "figures", "similarity", "cli"),
+        code=command_digest("figures"),
         spec=figures_spec,
     shell:
         "python -m transferlab figures --spec {params.spec:q} > {log} 2>&1"
@@ -95,7 +96,7 @@ if "table7" in config["tables"]:
         conda:
             "../../envs/transferlab.yaml"
         params:
-            code=source_digest("similarity", "cli"),
+            code=command_digest("table7"),
             dataset=DATASET_LABELS.get(
                 dataset_name(config["tables"]["table7"]["dataset"]),
                 config["tables"]["table7"]["dataset"],

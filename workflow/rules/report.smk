@@ -17,7 +17,7 @@ rule report_tables:
     conda:
         "../../envs/transferlab.yaml"
     params:
-        code=source_digest("report_pages", "cli"),
+        code=command_digest("report-pages"),
     shell:
         "python -m transferlab report-pages --markdown {input.md} --csv {input.csv}"
         " --out {output.pages} > {log} 2>&1"

@@ -22,7 +22,7 @@ rule train:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 720 * attempt,
     params:
-        code=source_digest("data", "models", "mechanisms", "optimization", "training", "evaluation"),
+        code=command_digest("train"),
         spec=training_spec,
         device=config["device"],
     shell:

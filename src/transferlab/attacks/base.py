@@ -67,7 +67,8 @@ class Attack:
 
     Arguments (keyword-only, shared by every attack):
     - ``eps`` (default 8/255): L∞ budget in [0,1] pixel units.
-    - ``steps`` (default 20): number of gradient steps.
+    - ``steps`` (default 20): number of gradient steps, at least 1 (0 would return
+      the clean images and call them adversarial).
     - ``step_size`` (default None → ``default_step_size(eps, steps)``): α.
     - ``random_start`` (default False): start from x + U(−ε, ε), clipped to [0,1].
     - ``targeted`` (default False): descend the CE of class (y+1) mod K instead
@@ -91,8 +92,11 @@ class Attack:
         targeted: bool = False,
     ) -> None:
         check_budget(eps)
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"steps={steps!r} must be a non-negative integer")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(
+                f"steps={steps!r} must be an integer >= 1 (0 steps would store the clean "
+                "images as adversarial examples)"
+            )
         if step_size is None:
             step_size = default_step_size(eps, steps)
         elif not math.isfinite(step_size) or step_size < 0:

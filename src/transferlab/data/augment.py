@@ -47,6 +47,18 @@ def shift_crop(images: Tensor, pad: int, offsets: Tensor, flip: Tensor | None = 
     return torch.gather(padded.view(B, C, Hp * Wp), 2, flat_index).view(B, C, H, W)
 
 
+def quantize_8bit(images: Tensor) -> Tensor:
+    """8-bit pixels q = clamp(⌊255·x + ½⌋, 0, 255) of float images x in [0,1] (SPEC §7).
+
+    Round half up, not truncation: 0.5/255 → 1, 0.49/255 → 0. The product is taken
+    in float32, whose correctly rounded 255·x lands exactly on k + ½ for
+    x = (k + ½)/255 where float64 would not. ``to_unit_float`` is the inverse on the
+    grid: ``quantize_8bit(to_unit_float(q)) == q`` for every uint8 q.
+    """
+    scaled = images.detach().to(torch.float32) * 255.0
+    return torch.floor(scaled + 0.5).clamp_(0, 255).to(torch.uint8)
+
+
 def to_unit_float(images: Tensor) -> Tensor:
     """uint8 pixels p -> float32 p/255 (as torchvision's ToTensor); floats pass through."""
     if images.dtype == torch.uint8:

@@ -3,7 +3,9 @@
 1,797 real images, 10 classes, pixel values 0..16 mapped to [0,1] by /16.
 A fixed stratified train/test split (split seed 0, independent of every
 training seed), bilinearly resized to ``size``×``size`` (antialias off, clamped
-to [0,1]) and repeated to 3 channels. Needs no files and no network.
+to [0,1]), quantized to the 8-bit grid k/255 (round half up, as every stored
+image; SPEC §7: a rounded AE then stays within ε of its clean image exactly) and
+repeated to 3 channels. Needs no files and no network.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from transferlab.data.augment import InMemoryTrainingData
+from transferlab.data.augment import InMemoryTrainingData, quantize_8bit, to_unit_float
 from transferlab.data.base import (
     DATASETS,
     DatasetInfo,
@@ -33,10 +35,10 @@ from transferlab.data.base import (
 
 SPLIT_SEED = 0
 # Per-channel mean and population std over every pixel of the train split at
-# the default options (size 16, test_fraction 0.25); the channels are copies.
+# the default options (size 16, test_fraction 0.25; 8-bit pixels); the channels are copies.
 # Computed once from the data (tests/test_data.py recomputes them).
 DIGITS_MEAN = (0.3057, 0.3057, 0.3057)
-DIGITS_STD = (0.3193, 0.3193, 0.3193)
+DIGITS_STD = (0.3189, 0.3189, 0.3189)
 
 
 def _bundled_digits_file() -> Path:
@@ -148,16 +150,21 @@ class Digits(DatasetSource):
     def ensure(self) -> None:
         """Bundled with scikit-learn: always present."""
 
-    def split(self, split: str) -> tuple[Tensor, Tensor]:
-        """All images (N,3,size,size) float32 in [0,1] and labels of ``split``, balanced order."""
+    def pixels(self, split: str) -> tuple[Tensor, Tensor]:
+        """All images (N,3,size,size) as uint8 pixels and labels of ``split``, balanced order."""
         check_split(split)
         images, labels = _raw_digits()
         index = digits_split_indices(float(self.options["test_fraction"]))[split]  # type: ignore[arg-type]
         x = torch.from_numpy(images[index]).unsqueeze(1)
         y = torch.from_numpy(labels[index])
         order = class_balanced_order(y)
-        x = resize_square(x[order], self.size).expand(-1, 3, -1, -1).contiguous()
-        return x, y[order].clone()
+        q = quantize_8bit(resize_square(x[order], self.size))
+        return q.expand(-1, 3, -1, -1).contiguous(), y[order].clone()
+
+    def split(self, split: str) -> tuple[Tensor, Tensor]:
+        """All images (N,3,size,size) float32 k/255 in [0,1] and labels of ``split``."""
+        q, y = self.pixels(split)
+        return to_unit_float(q), y
 
     def load(self, split: str, limit: int | None) -> tuple[Tensor, Tensor]:
         check_limit(limit)
@@ -176,5 +183,5 @@ class Digits(DatasetSource):
         )
 
     def training_data(self) -> InMemoryTrainingData:
-        x, y = self.split("train")
+        x, y = self.pixels("train")
         return InMemoryTrainingData(x, y, pad=max(1, round(self.size / 8)), flip=False)

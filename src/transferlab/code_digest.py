@@ -1,0 +1,189 @@
+"""Which library files a pipeline stage runs, read from their imports, and a digest of them.
+
+Snakemake re-runs a job when its params change but does not follow the imports
+of the command it runs. Each rule therefore passes ``command_digest(command)``
+as a param: a sha256 over the names and contents of every transferlab module
+the command can import. The set is derived, never listed by hand:
+
+- ``command_modules(command)`` starts from the CLI's ``cmd_<command>``
+  function (``prepare-data`` → ``cmd_prepare_data``): the modules imported in
+  its body and in the bodies of the ``cli`` functions it refers to, plus
+  ``cli``'s own module-level imports and ``__main__`` (``python -m transferlab``);
+- ``module_closure`` then follows every ``import`` statement of each module —
+  at module level *and* inside functions, because the library imports heavy
+  dependencies lazily — and adds the parent packages whose ``__init__`` an
+  import runs.
+
+The closure is conservative (an import inside a function counts even if that
+function is never called by the stage), so an edit can re-run a stage that did
+not need it, but never miss one that did. Editing a module outside a command's
+closure leaves its digest unchanged.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+PACKAGE = "transferlab"
+
+
+def package_root() -> Path:
+    """The directory of the ``transferlab`` package that is imported (its ``__init__.py``)."""
+    return Path(__file__).resolve().parent
+
+
+def module_file(module: str, root: Path) -> Path | None:
+    """The file of ``module`` (``transferlab.x.y``) under ``root``, or None if no such module."""
+    parts = module.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    base = root.joinpath(*parts[1:])
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    candidate = base.with_suffix(".py")
+    return candidate if candidate.is_file() else None
+
+
+def _is_package(module: str, root: Path) -> bool:
+    path = module_file(module, root)
+    return path is not None and path.name == "__init__.py"
+
+
+def _import_nodes(tree: ast.AST, *, executed_on_import: bool) -> list[ast.Import | ast.ImportFrom]:
+    """The import statements in ``tree``: all of them, or (``executed_on_import``) only those
+    that run when the module is imported (not inside function bodies)."""
+    nodes: list[ast.Import | ast.ImportFrom] = []
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            nodes.append(node)
+        skip = executed_on_import and isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+        )
+        if not skip:
+            pending.extend(ast.iter_child_nodes(node))
+    return nodes
+
+
+def _imported_modules(
+    tree: ast.AST, module: str, root: Path, *, executed_on_import: bool = False
+) -> set[str]:
+    """transferlab modules named by the import statements inside ``tree``."""
+    found: set[str] = set()
+    package = module if _is_package(module, root) else module.rpartition(".")[0]
+    for node in _import_nodes(tree, executed_on_import=executed_on_import):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+            continue
+        if node.level:
+            anchor = package.split(".")
+            anchor = anchor[: len(anchor) - (node.level - 1)]
+            base = ".".join([*anchor, *([node.module] if node.module else [])])
+        else:
+            base = node.module or ""
+        found.add(base)
+        # ``from transferlab.data import cifar10`` imports a submodule, not a name.
+        found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if module_file(name, root) is not None}
+
+
+def _parents(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _parsed(path: Path) -> ast.Module:
+    stat = path.stat()
+    return _parse(path, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _parse(path: Path, mtime_ns: int, size: int) -> ast.Module:
+    # (mtime, size) in the key: an edited file is parsed again.
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def module_closure(modules: Iterable[str], root: Path | None = None) -> set[str]:
+    """Every transferlab module that using ``modules`` can import, transitively.
+
+    A module used directly contributes every import it contains (its functions
+    may run); a package reached only as the parent of an imported submodule
+    contributes only what its ``__init__`` imports when it is executed.
+    """
+    root = root or package_root()
+    pending = [(name, True) for name in modules]
+    used: set[str] = set()
+    parents_only: set[str] = set()
+    while pending:
+        name, direct = pending.pop()
+        if name in used or (not direct and name in parents_only):
+            continue
+        path = module_file(name, root)
+        if path is None:
+            raise ValueError(f"{name}: no such module under {root}")
+        (used if direct else parents_only).add(name)
+        imported = _imported_modules(_parsed(path), name, root, executed_on_import=not direct)
+        pending.extend((child, True) for child in imported)
+        pending.extend((parent, False) for parent in _parents(name))
+    return used | parents_only
+
+
+def command_function_name(command: str) -> str:
+    """The CLI function that runs ``command``: ``prepare-data`` → ``cmd_prepare_data``."""
+    return "cmd_" + command.replace("-", "_")
+
+
+def command_modules(command: str, root: Path | None = None) -> set[str]:
+    """Every transferlab module ``python -m transferlab <command>`` can import."""
+    root = root or package_root()
+    cli_module = f"{PACKAGE}.cli"
+    cli_path = module_file(cli_module, root)
+    if cli_path is None:
+        raise ValueError(f"{root} has no cli.py")
+    tree = _parsed(cli_path)
+    functions = {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    entry = command_function_name(command)
+    if entry not in functions:
+        commands = sorted(n[4:].replace("_", "-") for n in functions if n.startswith("cmd_"))
+        raise ValueError(f"unknown command {command!r}; cli.py defines: {', '.join(commands)}")
+    # The entry function and the cli functions it calls (directly or through each other).
+    reached, pending = set(), [entry]
+    while pending:
+        name = pending.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        referenced = {n.id for n in ast.walk(functions[name]) if isinstance(n, ast.Name)}
+        pending.extend(sorted(referenced & set(functions) - reached))
+    imported: set[str] = set()
+    for name in reached:
+        imported |= _imported_modules(functions[name], cli_module, root)
+    imported |= _imported_modules(tree, cli_module, root, executed_on_import=True)
+    # cli and __main__ are part of every command, but only through the functions reached.
+    closure = module_closure(imported - {cli_module, f"{PACKAGE}.__main__"}, root)
+    return closure | {cli_module, f"{PACKAGE}.__main__"} | set(_parents(cli_module))
+
+
+def digest_of_modules(modules: Iterable[str], root: Path | None = None) -> str:
+    """``sha256:<16 hex>`` over the relative paths and bytes of ``modules``' files, sorted."""
+    root = root or package_root()
+    digest = hashlib.sha256()
+    for path in sorted(module_file(name, root) for name in modules):  # type: ignore[type-var]
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return f"sha256:{digest.hexdigest()[:16]}"
+
+
+def command_digest(command: str, root: Path | None = None) -> str:
+    """The digest of every module ``command`` can import (a rule's ``params.code``)."""
+    root = root or package_root()
+    return digest_of_modules(command_modules(command, root), root)

@@ -1,0 +1,82 @@
+"""Each rule's params.code covers exactly the library modules its command can import."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from tests.conftest import REPO
+from transferlab.code_digest import command_digest, command_modules, module_file
+
+RULES = REPO / "workflow" / "rules"
+
+
+def rule_commands() -> dict[str, str]:
+    """rule name -> the transferlab command its digest is taken for, checked against the
+    command its shell runs (a rule must never digest another command's imports)."""
+    commands = {}
+    for path in sorted(RULES.glob("*.smk")):
+        text = path.read_text()
+        for block in re.split(r"(?m)^\s*rule\b", text)[1:]:
+            name = block.split(":", 1)[0].strip() or re.search(r'f"{(\w+)}"', block).group(1)
+            digested = re.findall(r'command_digest\("([a-z0-9-]+)"\)', block)
+            runs = re.findall(r"python -m transferlab ([a-z0-9-]+)", block)
+            if not runs:
+                continue
+            assert digested == runs[:1], f"{path.name}: rule {name} digests {digested}, runs {runs}"
+            commands[name] = runs[0]
+    return commands
+
+
+def test_every_rule_running_library_code_digests_its_own_command() -> None:
+    commands = rule_commands()
+    assert {"train", "attack", "measure", "similarity", "table7", "figures"} <= set(
+        commands.values()
+    )
+    assert len(commands) >= 15
+
+
+def all_modules(root) -> list[str]:
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+@pytest.mark.slow
+def test_a_content_edit_changes_exactly_the_digests_of_commands_importing_it(tmp_path) -> None:
+    root = tmp_path / "transferlab"
+    shutil.copytree(REPO / "src" / "transferlab", root, ignore=shutil.ignore_patterns("*.pyc"))
+    commands = sorted(set(rule_commands().values()))
+    before = {c: command_digest(c, root) for c in commands}
+    closures = {c: command_modules(c, root) for c in commands}
+    for module in all_modules(root):
+        path = module_file(module, root)
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n# a real content change\n")
+        try:
+            for command in commands:
+                changed = command_digest(command, root) != before[command]
+                assert changed == (module in closures[command]), (module, command)
+        finally:
+            path.write_bytes(original)
+    # the stages the issue named: similarity uses smoothness, asr-figure uses similarity
+    assert "transferlab.smoothness" in closures["similarity"]
+    assert "transferlab.similarity" in closures["asr-figure"]
+    assert "transferlab.plots" not in closures["train"]
+
+
+@pytest.mark.integration
+def test_every_job_imported_only_modules_of_its_digest(tiny_workflow_run) -> None:
+    """Independent of the static reading: what each real job of the tiny run imported."""
+    lines = (tiny_workflow_run / "imports.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert {r["command"] for r in records} >= {"train", "attack", "measure", "similarity"}
+    for record in records:
+        closure = command_modules(record["command"])
+        outside = sorted(set(record["modules"]) - closure)
+        assert not outside, f"{record['command']} imported {outside}, missing from its digest"
