@@ -142,8 +142,10 @@ def test_stop_and_resume_gives_the_same_collection_bit_for_bit(
     resumed = tmp_path / "resumed.pt"
     checkpoint = tmp_path / "resumed.pt.epoch.pt"
     assert build_collection(spec, resumed, log=quiet, stop_after_epoch=1) == {}
+    shard = tmp_path / "resumed.pt.epoch.pt.members-e1.pt"
     assert not resumed.exists() and checkpoint.exists()
-    assert len(torch.load(checkpoint, weights_only=True)["members"]) == 2
+    assert torch.load(checkpoint, weights_only=True)["member_files"] == [shard.name]
+    assert len(torch.load(shard, weights_only=True)["members"]) == 2
 
     other = lgv_spec(base_model, epochs=2, per_epoch=2, lr=0.04)
     messages: list[str] = []
@@ -153,7 +155,7 @@ def test_stop_and_resume_gives_the_same_collection_bit_for_bit(
     messages = []
     build_collection(spec, resumed, log=messages.append)
     assert any("continuing at epoch 2" in m for m in messages)
-    assert not checkpoint.exists()
+    assert not checkpoint.exists() and not shard.exists()
     a = torch.load(full, weights_only=True)["members"]
     b = torch.load(resumed, weights_only=True)["members"]
     assert len(a) == len(b) == 4
@@ -169,6 +171,23 @@ def test_checkpoint_of_another_spec_is_not_resumed(base_model: Path, tmp_path: P
     build_collection(lgv_spec(base_model, epochs=2, per_epoch=1, lr=0.04), out, log=messages.append)
     assert any("belongs to another spec" in m for m in messages)
     assert len(load_collection_record(out)["members"]) == 2
+
+
+def test_checkpoint_without_its_member_shard_is_not_resumed(
+    base_model: Path, tmp_path: Path
+) -> None:
+    spec = lgv_spec(base_model, epochs=2, per_epoch=1)
+    out = tmp_path / "c.pt"
+    build_collection(spec, out, log=quiet, stop_after_epoch=1)
+    (tmp_path / "c.pt.epoch.pt.members-e1.pt").unlink()
+    messages: list[str] = []
+    build_collection(spec, out, log=messages.append)
+    assert any("lacks its members" in m for m in messages)
+    assert not any("resuming" in m for m in messages)
+    build_collection(spec, tmp_path / "fresh.pt", log=quiet)
+    a = load_collection_record(out)["members"]
+    b = load_collection_record(tmp_path / "fresh.pt")["members"]
+    assert all(states_equal(m, n) for m, n in zip(a, b, strict=True))
 
 
 @pytest.mark.parametrize(("optimizer", "tau"), [("sam", 0.05), ("sam_jr", [0.05, 0.05])])
