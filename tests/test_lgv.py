@@ -244,6 +244,7 @@ def test_one_member_ensemble_equals_the_single_model_attack(name: str, targeted:
     single = attack(model, x, y, generator=torch.Generator().manual_seed(7))
     ensemble = EnsembleSurrogate([model])
     assert torch.equal(attack(ensemble, x, y, generator=torch.Generator().manual_seed(7)), single)
+    assert not ensemble.training and not model.training  # the attack left the modes as found
 
 
 def test_two_members_mean_loss_equals_pgd_on_the_hand_averaged_loss() -> None:

@@ -62,6 +62,9 @@ class EnsembleSurrogate(StepwiseSurrogate):
     - ``order``: π, a permutation of range(K); default the identity (use
       ``member_order(K, seed)`` for LGV's shuffled order).
     - ``members_per_step`` = n in 1 … K: members whose mean CE is each step's loss.
+
+    The surrogate starts in eval mode (all members switched to it) unless every
+    member is in train mode.
     """
 
     def __init__(
@@ -91,6 +94,9 @@ class EnsembleSurrogate(StepwiseSurrogate):
         self.members = nn.ModuleList(members)
         self.order = order
         self.members_per_step = members_per_step
+        # A new Module is in train mode; attacks restore the mode they found, which would
+        # then switch eval-mode members to train mode. Start in the members' mode instead.
+        self.train(all(member.training for member in self.members))
 
     def __len__(self) -> int:
         return len(self.members)
