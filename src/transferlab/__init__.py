@@ -3,6 +3,7 @@
 Rebuilds "Why Does Little Robustness Help?" (IEEE S&P 2024). The notebook API:
 
 - ``load_model(path)``: a trained model, eval mode, on [0,1] images.
+- ``load_collection(path)``: the members of an LGV collection, eval-mode models as above.
 - ``load_dataset(name, split, **options)``: evaluation images in [0,1] and labels.
 - ``load_adversarial(path)``: a stored set of adversarial examples.
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_adversarial", "load_dataset", "load_model"]
+__all__ = ["__version__", "load_adversarial", "load_collection", "load_dataset", "load_model"]
 
 
 def load_model(path: Any, device: Any = "cpu") -> Any:
@@ -21,6 +22,13 @@ def load_model(path: Any, device: Any = "cpu") -> Any:
     from transferlab.checkpoints import load_model as _load_model
 
     return _load_model(path, device=device)
+
+
+def load_collection(path: Any, device: Any = "cpu") -> Any:
+    """The K members of an LGV collection file (collection order), eval mode, on [0,1] images."""
+    from transferlab.lgv import load_collection as _load_collection
+
+    return _load_collection(path, device=device)
 
 
 def load_dataset(name: str, split: str = "test", **options: Any) -> Any:

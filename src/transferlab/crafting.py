@@ -2,7 +2,9 @@
 evaluate stored sets against target models (SPEC §8).
 
 One crafting call covers one (surrogate model, attack): every budget × mode
-becomes its own HDF5 file. Evaluation reads exactly the stored uint8 images.
+becomes its own HDF5 file. The surrogate is a model file or, with
+``craft_collection_sets``, an LGV collection attacked as an ensemble.
+Evaluation reads exactly the stored uint8 images.
 """
 
 from __future__ import annotations
@@ -61,8 +63,94 @@ def craft_adversarial_sets(
     """
     model = load_model(model_path, device=device)
     record = load_model_record(model_path)
-    num_classes = record["architecture"]["num_classes"]
-    sha = sha256_of_file(model_path)
+    _craft_sets(
+        model,
+        record["architecture"]["num_classes"],
+        model_path,
+        {},
+        outputs,
+        dataset=dataset,
+        evaluation=evaluation,
+        attack=attack,
+        batch_size=batch_size,
+        seed=seed,
+        device=device,
+        log=log,
+        images=images,
+    )
+
+
+def craft_collection_sets(
+    collection_path: str | Path,
+    outputs: Sequence[dict[str, Any]],
+    *,
+    dataset: dict[str, Any],
+    evaluation: dict[str, Any],
+    attack: dict[str, Any],
+    batch_size: int,
+    seed: int,
+    members_per_step: int = 1,
+    device: str = "cpu",
+    log: Callable[[str], None] = print,
+    images: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> None:
+    """``craft_adversarial_sets`` with an LGV collection file as the surrogate (SPEC §7 "LGV").
+
+    The attack's gradient at step t comes from the members S_t of
+    ``attacks.ensemble.collection_surrogate`` (order π shuffled from ``seed``;
+    ``members_per_step`` = n members, mean CE); its clean and adversarial
+    predictions are argmax of the members' mean logits. Files are the same
+    HDF5 format with surrogate_sha256 / surrogate_checkpoint = the collection
+    file's, plus attributes surrogate_kind = "lgv-collection", members = K,
+    members_per_step = n and member_order = π.
+    """
+    from transferlab.attacks import collection_surrogate
+    from transferlab.lgv import collection_models, load_collection_record
+
+    record = load_collection_record(collection_path)
+    surrogate = collection_surrogate(
+        collection_models(record, device), seed=seed, members_per_step=members_per_step
+    )
+    identity = {
+        "surrogate_kind": "lgv-collection",
+        "members": len(surrogate),
+        "members_per_step": members_per_step,
+        "member_order": surrogate.order,
+    }
+    _craft_sets(
+        surrogate,
+        record["architecture"]["num_classes"],
+        collection_path,
+        identity,
+        outputs,
+        dataset=dataset,
+        evaluation=evaluation,
+        attack=attack,
+        batch_size=batch_size,
+        seed=seed,
+        device=device,
+        log=log,
+        images=images,
+    )
+
+
+def _craft_sets(
+    model: torch.nn.Module,
+    num_classes: int,
+    surrogate_path: str | Path,
+    surrogate_attrs: dict[str, Any],
+    outputs: Sequence[dict[str, Any]],
+    *,
+    dataset: dict[str, Any],
+    evaluation: dict[str, Any],
+    attack: dict[str, Any],
+    batch_size: int,
+    seed: int,
+    device: str,
+    log: Callable[[str], None],
+    images: tuple[torch.Tensor, torch.Tensor] | None,
+) -> None:
+    sha = sha256_of_file(surrogate_path)
     x, y = images if images is not None else evaluation_set(dataset, evaluation)
     index = torch.arange(len(y))
     pred_clean = predict_labels(model, x, batch_size, device=device)
@@ -93,8 +181,9 @@ def craft_adversarial_sets(
                 "dataset_options": dataset.get("options", {}),
                 "split": evaluation["split"],
                 "seed": seed,
-                "surrogate_checkpoint": str(model_path),
+                "surrogate_checkpoint": str(surrogate_path),
                 "surrogate_sha256": sha,
+                **surrogate_attrs,
             },
         )
         hit = pred_adv == (y_target if targeted else y)

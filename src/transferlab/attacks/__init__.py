@@ -2,7 +2,9 @@
 
 ``build_attack(name, **settings)`` constructs a registered attack; every
 attack is called as ``attack(model, x, y, *, generator) -> x_adv`` and
-``run_attack`` drives it over a data set in deterministic batches.
+``run_attack`` drives it over a data set in deterministic batches. An
+``EnsembleSurrogate`` (``attacks.ensemble``: LGV collections) can stand in for
+the model in every attack.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from transferlab.attacks.base import (
     ATTACKS,
     NORM,
     Attack,
+    StepwiseSurrogate,
     default_step_size,
     run_attack,
+    step_logits,
     target_labels,
 )
 from transferlab.attacks.di import DI, diverse_input, padded_size
 from transferlab.attacks.dim import DIM
+from transferlab.attacks.ensemble import EnsembleSurrogate, collection_surrogate, member_order
 from transferlab.attacks.mi import MI, momentum_update
 from transferlab.attacks.pgd import PGD
 
@@ -51,12 +56,17 @@ __all__ = [
     "NORM",
     "PGD",
     "Attack",
+    "EnsembleSurrogate",
+    "StepwiseSurrogate",
     "attack_settings_names",
     "build_attack",
+    "collection_surrogate",
     "default_step_size",
     "diverse_input",
+    "member_order",
     "momentum_update",
     "padded_size",
     "run_attack",
+    "step_logits",
     "target_labels",
 ]

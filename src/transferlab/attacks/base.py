@@ -12,6 +12,10 @@ s = −1 (targeted: descend the cross-entropy of the target class (y+1) mod K).
 Subclasses change only ``model_input`` (T) and ``ascent_direction`` (d_t), so
 the loop is written once and stays lean: one forward and one input-gradient
 backward per step, no weight gradients, no host synchronisation.
+
+The surrogate f may be a ``StepwiseSurrogate`` (an ensemble, SPEC §7 "LGV"):
+then ℓ at step t is the mean of CE over the members it schedules for step t,
+g_t = ∇ₓ (1/n) Σ_{j ∈ S_t} CE(f_j(T(x_t)), label); one model is S_t = {f}.
 """
 
 from __future__ import annotations
@@ -183,17 +187,42 @@ class Attack:
         signed_step = -self.step_size if self.targeted else self.step_size
         labels = y if not self.targeted else y_target
         state: Tensor | None = None
-        for _ in range(self.steps):
+        for step in range(self.steps):
             x_adv.requires_grad_(True)
-            logits = model(self.model_input(x_adv, generator))
+            logits = step_logits(model, step, self.model_input(x_adv, generator))
             if labels is None:
-                labels = target_labels(y, logits.shape[1])
+                labels = target_labels(y, logits[0].shape[1])
             # Sum, not mean: per-sample gradients must not scale with the batch size.
-            loss = F.cross_entropy(logits, labels, reduction="sum")
+            loss = F.cross_entropy(logits[0], labels, reduction="sum")
+            if len(logits) > 1:  # an ensemble step: the mean of its members' losses
+                for member_logits in logits[1:]:
+                    loss = loss + F.cross_entropy(member_logits, labels, reduction="sum")
+                loss = loss / len(logits)
             (grad,) = torch.autograd.grad(loss, x_adv)
             direction, state = self.ascent_direction(grad, state)
             x_adv = torch.clamp(x_adv.detach() + signed_step * direction.sign(), lower, upper)
         return x_adv.detach()
+
+
+class StepwiseSurrogate(nn.Module):
+    """A surrogate whose loss at attack step t comes from some of its members.
+
+    ``Attack`` calls ``step_logits(t, T(x_t))`` instead of ``model(T(x_t))``
+    and ascends the mean over the returned logits of CE(logits, label); a
+    plain ``nn.Module`` is the one-member case. ``forward`` is the surrogate's
+    prediction (what its clean predictions and fooling probability use).
+    ``transferlab.attacks.ensemble.EnsembleSurrogate`` is the LGV ensemble.
+    """
+
+    def step_logits(self, step: int, x: Tensor) -> list[Tensor]:
+        raise NotImplementedError
+
+
+def step_logits(model: nn.Module, step: int, x: Tensor) -> list[Tensor]:
+    """The logits whose mean cross-entropy is step ``step``'s loss: [f(x)] for one model."""
+    if isinstance(model, StepwiseSurrogate):
+        return model.step_logits(step, x)
+    return [model(x)]
 
 
 def check_images(x: Tensor, name: str) -> None:
