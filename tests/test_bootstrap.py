@@ -11,7 +11,9 @@ import statsmodels.api as sm
 from scipy import stats
 
 from transferlab.bootstrap import (
+    ASR_INTERVAL_KEYS,
     asr_bootstrap_intervals,
+    asr_table_samples,
     draw_weights,
     extremum_interval,
     image_means,
@@ -304,3 +306,46 @@ def test_asr_intervals_reject_missing_columns_and_duplicates():
         asr_bootstrap_intervals(samples.drop(columns="seed"), resamples=5, seed=0)
     with pytest.raises(ValueError, match="share cell, seed and index"):
         asr_bootstrap_intervals(pd.concat([samples, samples]), resamples=5, seed=0)
+
+
+def test_asr_table_samples_reads_files_keyed_like_the_table_csv(tmp_path):
+    from transferlab.transfer import aggregate_asr
+
+    rng = np.random.default_rng(9)
+    entries, summaries = [], []
+    for surrogate, prob in (("ST", 0.3), ("SAM", 0.7)):
+        for seed in (0, 1):
+            rows = []
+            for attack in ("pgd", "mi"):
+                for eps in (4, 8):
+                    success = rng.random(50) < prob
+                    rows.append(
+                        pd.DataFrame(
+                            {
+                                "index": np.arange(50),
+                                "y": 0,
+                                "attack": attack,
+                                "mode": "untargeted",
+                                "eps": eps,
+                                "target": "VGG16",
+                                "success_plain": success,
+                            }
+                        )
+                    )
+                    summaries.append(
+                        {"dataset": "Digits", "surrogate": surrogate, "attack": attack.upper(),
+                         "mode": "untargeted", "eps": eps / 255, "target": "VGG16", "seed": seed,
+                         "asr": success.mean(), "asr_def3": np.nan}
+                    )  # fmt: skip
+            path = tmp_path / f"{surrogate}{seed}.samples.csv.gz"
+            pd.concat(rows).to_csv(path, index=False, compression="gzip")
+            entries.append({"samples": str(path), "surrogate": surrogate, "seed": seed})
+    samples = asr_table_samples(entries, dataset="Digits", attacks=["pgd"], budgets=[8])
+    assert set(samples["attack"]) == {"PGD"} and set(samples["eps"]) == {"8/255"}
+    intervals = asr_bootstrap_intervals(samples, resamples=100, seed=0)
+    table = aggregate_asr(pd.DataFrame(summaries))
+    table["eps"] = table["eps"].map(lambda e: f"{round(e * 255)}/255")
+    joined = table.merge(intervals, on=list(ASR_INTERVAL_KEYS), validate="one_to_one")
+    assert len(joined) == 2  # ST and SAM at PGD 8/255
+    assert (joined["asr_ci_low"] <= joined["asr_mean"]).all()
+    assert (joined["asr_mean"] <= joined["asr_ci_high"]).all()

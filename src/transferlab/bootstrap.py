@@ -61,6 +61,7 @@ __all__ = [
     "ASR_INTERVAL_KEYS",
     "ResampleWeights",
     "asr_bootstrap_intervals",
+    "asr_table_samples",
     "draw_weights",
     "extremum_interval",
     "image_means",
@@ -415,3 +416,49 @@ def _codes(frame: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, NDArray[
     codes = grouped.ngroup().to_numpy()
     cells = grouped.size().reset_index()[keys]
     return cells, codes
+
+
+def asr_table_samples(
+    entries: Sequence[dict[str, object]],
+    *,
+    dataset: str,
+    attacks: Sequence[str] | None = None,
+    budgets: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """The per-sample outcomes behind one ASR table, keyed like its CSV.
+
+    ``entries``: one dict per surrogate row × attack × seed with ``samples`` (the
+    ``{attack}.samples.csv.gz`` path), ``surrogate`` (row label) and ``seed`` —
+    the workflow's ``asr_table_inputs`` with the samples path beside each CSV.
+    Rows are kept for ``attacks`` (lower-case names, as in the files) and
+    ``budgets`` (1/255 units) when given. Returns dataset, surrogate, attack
+    (upper case), mode, eps (``"k/255"``), target, seed, index, success_plain:
+    the keys of ``results/tables/table{2,3,4}.csv``, so
+    ``asr_bootstrap_intervals(asr_table_samples(...))`` joins on them.
+    """
+    import pandas as pd
+
+    frames = []
+    columns = ["index", "attack", "mode", "eps", "target", "success_plain"]
+    for number, entry in enumerate(entries):
+        missing = [k for k in ("samples", "surrogate", "seed") if k not in entry]
+        if missing:
+            raise ValueError(f"ASR table entry {number} lacks key(s) {missing}")
+        frame = pd.read_csv(entry["samples"], usecols=lambda c: c in set(columns))
+        absent = [c for c in columns if c not in frame.columns]
+        if absent:
+            raise ValueError(f"{entry['samples']} lacks column(s) {absent}; needs {columns}")
+        if attacks is not None:
+            frame = frame[frame["attack"].isin(list(attacks))]
+        if budgets is not None:
+            frame = frame[frame["eps"].isin([int(b) for b in budgets])]
+        frames.append(frame.assign(surrogate=entry["surrogate"], seed=int(entry["seed"])))
+    if not frames:
+        raise ValueError("asr_table_samples: no entries")
+    out = pd.concat(frames, ignore_index=True)
+    out = out.assign(
+        dataset=dataset,
+        attack=out["attack"].str.upper(),
+        eps=out["eps"].map(lambda k: f"{int(k)}/255"),
+    )
+    return out[[*ASR_INTERVAL_KEYS, "seed", "index", "success_plain"]]

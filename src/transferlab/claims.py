@@ -550,6 +550,11 @@ class _Estimate:
     note: str = ""
 
 
+def _ordered(values: pd.Series) -> list[Any]:
+    """Distinct values in order of first appearance (without iterating rows in Python)."""
+    return pd.unique(values).tolist()
+
+
 def _tau_order(value: Any) -> float:
     try:
         return float(value)
@@ -627,7 +632,8 @@ class _Dataset:
 
         # transfer: (C, S, K, N) 0/1 with NaN where missing
         transfer = transfer.assign(eps=transfer["eps"].astype(np.int64))
-        modes = [m for m in ("untargeted", "targeted") if m in set(transfer["mode"])]
+        present_modes = set(_ordered(transfer["mode"]))
+        modes = [m for m in ("untargeted", "targeted") if m in present_modes]
         self.budgets = sorted(int(e) for e in transfer["eps"].unique())
         if not self.budgets:
             raise ValueError(f"{dataset}: no per-sample transfer outcomes")
@@ -640,7 +646,7 @@ class _Dataset:
             )
         self.eps = self.budgets[budget_position]
         self.budget_position = budget_position
-        targets = list(dict.fromkeys(transfer["target"]))
+        targets = _ordered(transfer["target"])
         self.targets = targets
         self.cells = [(m, e, t) for m in modes for e in self.budgets for t in targets]
         cell_index = pd.MultiIndex.from_tuples(self.cells, names=["mode", "eps", "target"])
@@ -672,7 +678,7 @@ class _Dataset:
         self.ms = self._ms(seed_means(self.sigma_model, self.weights.seeds))  # (C, R)
 
         # similarity to the targets: (C, S, T, N)
-        self.gs_targets = list(dict.fromkeys(similarity["target"]))
+        self.gs_targets = _ordered(similarity["target"])
         c, s, keep = codes(similarity)
         gs = np.full((n_c, n_s, len(self.gs_targets), n_i), np.nan)
         kept = similarity[keep]
@@ -685,9 +691,10 @@ class _Dataset:
             self.gs = np.nanmean(gs_cfg, axis=1)  # (C, R), mean over targets
 
         # Table VII: (P sources, T7 targets, R) cell means over source seeds
-        self.t7_sources = list(dict.fromkeys(table7["source_label"]))
-        self.t7_methods = dict(zip(table7["source_label"], table7["source_method"], strict=True))
-        self.t7_targets = list(dict.fromkeys(table7["target_label"]))
+        self.t7_sources = _ordered(table7["source_label"])
+        labels = table7.drop_duplicates("source_label")
+        self.t7_methods = dict(zip(labels["source_label"], labels["source_method"], strict=True))
+        self.t7_targets = _ordered(table7["target_label"])
         t7 = np.full((len(self.t7_sources), n_s, len(self.t7_targets), n_i), np.nan)
         if len(table7):
             p = pd.Index(self.t7_sources).get_indexer(table7["source_label"])
@@ -1086,7 +1093,7 @@ def check_claims(
     """
     if mode not in ("untargeted", "targeted"):
         raise ValueError(f"mode must be 'untargeted' or 'targeted'; got {mode!r}")
-    datasets = list(dict.fromkeys(inputs.models["dataset"]))
+    datasets = _ordered(inputs.models["dataset"])
     if not datasets:
         raise ValueError("ClaimsInputs.models is empty: no surrogate to check claims on")
     rows: list[dict[str, Any]] = []
