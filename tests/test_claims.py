@@ -352,6 +352,7 @@ def test_markdown_lists_every_claim_its_verdict_and_the_definitions(paper_claims
     table = [line for line in text.splitlines() if line.startswith("| C")]
     assert [line.split(" | ")[0][2:] for line in table] == IDS
     assert all("**supported**" in line for line in table)
+    assert all(line.count("|") == 11 for line in table)  # 10 cells: no stray | in a cell
     assert "## Definitions" in text and "Bonferroni" in text
     assert f"{RESAMPLES} resamples" in text
     with pytest.raises(ValueError, match="verdict"):
@@ -383,3 +384,16 @@ def test_each_data_set_is_checked_on_its_own_draws():
     )
     pd.testing.assert_frame_equal(frame[frame["dataset"] == "Toy"], alone)
     assert _row(frame[frame["dataset"] == "Other"], "C2")["verdict"] == "not evaluated"
+
+
+def test_a_model_missing_one_file_is_left_out_not_fatal():
+    inputs = build_inputs(World(paper_world().configs, n_images=120, n_metric_images=60))
+    lacking = (inputs.smoothness["method"] == "SAM&JR") & (inputs.smoothness["seed"] == 2)
+    partial = ClaimsInputs(
+        inputs.models, inputs.transfer, inputs.smoothness[~lacking], inputs.similarity
+    )
+    frame = check_claims(partial, resamples=50, seed=0)
+    assert "1 models lack a factor and are left out" in _row(frame, "C7a")["note"]
+    assert _row(frame, "C5")["verdict"] != "not evaluated"
+    evaluated = frame[~frame["claim"].str.startswith("C8")]  # no Table VII given here
+    assert not evaluated["value"].isna().any()

@@ -265,7 +265,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="C7a",
         text="Smoothness and similarity correlate with ASR more strongly than accuracy and FP.",
         source="Table VI",
-        statistic="mean_cells [min(r_MS, r_GS) − max(|r_Acc|, |r_FP|)]",
+        statistic="mean_cells [min(r_MS, r_GS) − max(abs r_Acc, abs r_FP)]",
         null=0.0,
         direction="greater",
         describe=(
@@ -588,7 +588,9 @@ class _Dataset:
         similarity = pick(inputs.similarity)
         table7 = pick(inputs.table7)
 
-        configs = models.drop_duplicates(["method", "tau_index"])[["method", "tau_index", "tau"]]
+        configs = models.drop_duplicates(["method", "tau_index"])[
+            ["method", "tau_index", "tau", "surrogate"]
+        ]
         self.configs = configs.reset_index(drop=True)
         rows = {}
         for r in models.itertuples(index=False):
@@ -777,12 +779,8 @@ class _Dataset:
         return rows
 
     def label(self, config: int) -> str:
-        method, tau = self.configs.at[config, "method"], self.configs.at[config, "tau"]
-        return (
-            method
-            if tau is None or (isinstance(tau, float) and math.isnan(tau))
-            else f"{method} τ={tau}"
-        )
+        """The configuration's surrogate label from the entries (``AT eps=0.5``)."""
+        return str(self.configs.at[config, "surrogate"])
 
     def interval(self, replicates: NDArray[np.float64], note: str = "") -> _Estimate:
         low, high = percentile_interval(replicates, self.level)
@@ -1198,7 +1196,8 @@ def render_claims_markdown(frame: pd.DataFrame) -> str:
             f"{side} {row.null:g}",
             f"**{row.verdict}**",
             str(row.source),
-            str(row.note or "").replace("|", "/"),
+            "" if pd.isna(row.note) else str(row.note),
         ]
-        lines.append("| " + " | ".join(cells) + " |")
+        # a literal | would end the cell (report_pages splits rows on every |)
+        lines.append("| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |")
     return "\n".join(lines) + "\n\n" + describe_claims()
