@@ -39,7 +39,9 @@ the seed level is, as any bootstrap with n that small, somewhat anti-conservativ
 Randomness: one ``numpy.random.Generator`` (PCG64) seeded from
 ``SeedSequence([seed, crc32(stream)])`` per independent stream (a data set), so a
 data set's intervals do not change when another data set is configured, and the
-same (seed, resamples, inputs) reproduce the intervals bit for bit.
+same (seed, resamples, inputs) reproduce the draws bit for bit. Means of 0/1 outcomes are
+exact (float32 sums of integer counts); means of real values (σ, cosines) go through a
+float64 BLAS product, whose last bits can depend on the BLAS thread count.
 """
 
 from __future__ import annotations
