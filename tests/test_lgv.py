@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -116,13 +117,15 @@ def test_first_member_is_the_hand_written_fine_tuning_after_3_batches(
     base_model: Path, collection: Path
 ) -> None:
     # Independent loop: SGD (momentum 0.9, wd 1e-4, lr 0.05) on the mean CE, the
-    # epoch's batches drawn from the generator seeded by epoch_seed(seed, 0).
+    # epoch's batches drawn from the generator seeded by epoch_seed(seed, 0, LGV's stream):
+    # the optimizer and the architecture, never the base model's own training stream.
     base = load_model_record(base_model)
     model = place_model(build_model(**{**base["architecture"], "pretrained": False}), "cpu")
     model.load_state_dict(base["state_dict"])
     model.train()
     optimizer = SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
-    generator = torch.Generator().manual_seed(epoch_seed(5, 0))
+    stream = "lgv:sgd:" + json.dumps(base["architecture"], sort_keys=True, separators=(",", ":"))
+    generator = torch.Generator().manual_seed(epoch_seed(5, 0, stream))
     batches = data.training_data("digits", size=8).batches(128, generator)
     for _ in range(3):
         x, y = next(batches)

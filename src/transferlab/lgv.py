@@ -64,7 +64,13 @@ from transferlab.checkpoints import (
     utc_now,
 )
 from transferlab.optimization import SGD
-from transferlab.training import _restore_rng_states, _rng_states, epoch_seed, spec_fingerprint
+from transferlab.training import (
+    _restore_rng_states,
+    _rng_states,
+    data_stream,
+    epoch_seed,
+    spec_fingerprint,
+)
 
 COLLECTION_FORMAT = "transferlab-lgv-collection/1"
 CHECKPOINT_FORMAT = "transferlab-lgv-checkpoint/1"
@@ -285,11 +291,12 @@ def build_collection(
         f"{cfg.per_epoch} members per epoch (after batches {points}), device {device}"
     )
     collect_after = set(points)
+    # Not the base model's own training stream: LGV's draws are its own (SPEC §3).
+    stream = f"lgv:{cfg.optimizer}:{data_stream(architecture)}"
     model.train()
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.perf_counter()
-        # TODO(stream): pass the stream f"lgv:{cfg.optimizer}" once epoch_seed takes one.
-        generator = torch.Generator().manual_seed(epoch_seed(seed, epoch))
+        generator = torch.Generator().manual_seed(epoch_seed(seed, epoch, stream))
         total_loss, n_batches = 0.0, 0
         for x, y in train_data.batches(cfg.batch_size, generator):
             loss = mechanism.train_step(model, optimizer, x.to(device), y.to(device), generator)
