@@ -203,15 +203,31 @@ def test_digits_resize_matches_hand_bilinear():
     x12, _ = load_dataset("digits", "test", size=12)
     x4, _ = load_dataset("digits", "test", size=4)
     assert x12.shape == (450, 3, 12, 12) and x4.shape == (450, 3, 4, 4)
+
+    def on_8bit_grid(values: np.ndarray) -> np.ndarray:
+        """Round half up to k/255, as every data set's images (SPEC §7)."""
+        return np.floor(values * 255 + 0.5) / 255
+
+    def assert_on_grid_of(actual: torch.Tensor, reference: np.ndarray) -> None:
+        """actual = the reference rounded to the 8-bit grid; at an exact tie (k + ½)/255,
+        which float32 interpolation may put on either side, either neighbour is right."""
+        q = np.round(actual.double().numpy() * 255)
+        scaled = reference * 255
+        tie = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-4
+        expected = np.floor(scaled + 0.5)
+        assert np.array_equal(q[~tie], expected[~tie])
+        assert np.all(np.abs(q[tie] - scaled[tie]) < 0.5 + 1e-4)
+
     for k in (0, 7, 300):
-        source = x8[k, 0].double().numpy()
-        expected16 = bilinear_upsample_reference(source, 16)
-        expected12 = bilinear_upsample_reference(source, 12)
-        np.testing.assert_allclose(x16[k, 0].numpy(), expected16, atol=1e-6)
-        np.testing.assert_allclose(x12[k, 0].numpy(), expected12, atol=1e-6)
+        # size 8 is the native resolution: pixel/16 on the 8-bit grid, and pixel/16 is
+        # recovered exactly (255/16 > 1 grid step per digits level)
+        pixel = np.round(x8[k, 0].double().numpy() * 16)
+        assert_on_grid_of(x8[k, 0], pixel / 16)
+        source = pixel / 16
+        assert_on_grid_of(x16[k, 0], bilinear_upsample_reference(source, 16))
+        assert_on_grid_of(x12[k, 0], bilinear_upsample_reference(source, 12))
         # downsampling without antialias: each output is the mean of a 2×2 block
-        blocks = source.reshape(4, 2, 4, 2).mean(axis=(1, 3))
-        np.testing.assert_allclose(x4[k, 0].numpy(), blocks, atol=1e-6)
+        assert_on_grid_of(x4[k, 0], source.reshape(4, 2, 4, 2).mean(axis=(1, 3)))
 
 
 def test_digits_limit_is_class_balanced_prefix():
