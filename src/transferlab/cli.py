@@ -188,13 +188,35 @@ def cmd_asr_table(args: argparse.Namespace) -> None:
     )
     df = df.assign(dataset=spec["dataset"], eps=df["eps"] / 255, attack=df["attack"].str.upper())
     table = aggregate_asr(df)
-    if args.markdown:
-        text = (
-            f"# {spec['title']}\n\nASR in %, mean±std over seeds; U = untargeted, T = targeted.\n\n"
+    table["eps_label"] = table["eps"].map(lambda e: f"{round(e * 255)}/255")
+    intervals = spec.get("intervals")
+    if intervals:
+        from transferlab.bootstrap import asr_bootstrap_intervals, asr_table_samples
+
+        samples = asr_table_samples(
+            spec["inputs"],
+            dataset=spec["dataset"],
+            attacks=spec["attacks"],
+            budgets=spec["budgets"],
         )
-        text += render_markdown(table, surrogate_order=surrogates)
+        ci = asr_bootstrap_intervals(
+            samples, resamples=intervals["resamples"], seed=intervals["seed"]
+        )
+        keys = ["dataset", "surrogate", "attack", "mode", "eps_label", "target"]
+        ci = ci.rename(columns={"eps": "eps_label"})
+        table = table.merge(ci, on=keys, how="left", validate="one_to_one")
+    if args.markdown:
+        text = f"# {spec['title']}\n\nASR in %, mean±std over seeds; U = untargeted, T = targeted."
+        if intervals:
+            text += (
+                f" The CSV adds each cell's 95 % bootstrap interval (asr_ci_low, asr_ci_high; "
+                f"{intervals['resamples']} resamples of seeds and evaluation images)."
+            )
+        text += "\n\n" + render_markdown(
+            table.drop(columns="eps_label"), surrogate_order=surrogates
+        )
         atomic_write_text(args.markdown, text)
-    table["eps"] = table["eps"].map(lambda e: f"{round(e * 255)}/255")
+    table = table.assign(eps=table["eps_label"]).drop(columns="eps_label")
     atomic_write_text(args.out, table.round(4).to_csv(index=False))
     _log(f"wrote {args.out} ({len(table)} rows)")
 
@@ -344,8 +366,9 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
     ours = pd.read_csv(args.ours, keep_default_na=True)
     rows = json.loads(args.rows) if args.rows else None
+    budgets = json.loads(args.budgets) if args.budgets else None
     try:
-        comparison = compare_table(args.table, ours, rows)
+        comparison = compare_table(args.table, ours, rows, budgets)
     except ValueError as err:
         raise SystemExit(f"error: comparing {args.ours} with the paper: {err}") from None
     atomic_write_text(args.out, comparison.cells.to_csv(index=False))
@@ -377,6 +400,27 @@ def cmd_compare_summary(args: argparse.Namespace) -> None:
     atomic_write_text(args.out, summary.round(4).to_csv(index=False))
     _write_renderings(render_summary_markdown(summary), args)
     _log(f"wrote {args.out} ({len(summary)} tables)")
+
+
+def cmd_claims(args: argparse.Namespace) -> None:
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.claims import check_claims, claims_inputs, render_claims_markdown
+
+    spec, settings = json.loads(args.spec), json.loads(args.settings)
+    inputs = claims_inputs(spec["entries"], spec["similarity"])
+    _log(f"claims: {len(inputs.models)} surrogate models, {settings['resamples']} resamples")
+    frame = check_claims(
+        inputs,
+        resamples=settings["resamples"],
+        seed=settings["seed"],
+        mode=settings.get("mode", "untargeted"),
+        budget_position=settings.get("budget_position"),
+    )
+    atomic_write_text(args.out, frame.to_csv(index=False))
+    _write_renderings(render_claims_markdown(frame), args)
+    for row in frame.itertuples(index=False):
+        _log(f"{row.dataset} {row.claim}: {row.verdict}")
+    _log(f"wrote {args.out} ({len(frame)} claims)")
 
 
 def cmd_report_pages(args: argparse.Namespace) -> None:
@@ -507,6 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", required=True, help="table2, table3, table4, table6, table7, table12")
     p.add_argument("--ours", required=True, help="our tidy table CSV")
     p.add_argument("--rows", help="JSON {dataset label: {our row label: paper row label}}")
+    p.add_argument("--budgets", help="JSON {dataset label: {our eps label: paper eps label}}")
     p.add_argument("--out", required=True, help="cells CSV")
     p.add_argument("--columns", required=True, help="per-column Spearman CSV")
     p.add_argument("--markdown")
@@ -519,6 +564,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown")
     p.add_argument("--html", help="the Markdown as an HTML page for the report")
     p.set_defaults(func=cmd_compare_summary)
+
+    p = sub.add_parser("claims", help="the paper's claims: statistic, bootstrap interval, verdict")
+    p.add_argument("--spec", required=True, help="JSON: entries (per surrogate) and similarity")
+    p.add_argument("--settings", required=True, help="JSON: resamples, seed, mode, budget_position")
+    p.add_argument("--out", required=True, help="claims CSV")
+    p.add_argument("--markdown")
+    p.add_argument("--html", help="the Markdown as an HTML page for the report")
+    p.set_defaults(func=cmd_claims)
 
     p = sub.add_parser("report-pages", help="HTML pages of tables' Markdown for the report")
     p.add_argument("--markdown", nargs="+", required=True)

@@ -481,6 +481,24 @@ class TableComparison:
 
     cells: pd.DataFrame
     columns: pd.DataFrame
+    budget_map: dict[str, dict[str, str]] | None = None
+
+
+def _eps_value(label: str) -> float:
+    numerator, _, denominator = str(label).partition("/")
+    return float(numerator) / float(denominator or 1)
+
+
+def budget_map(table: str, budgets: Sequence[int]) -> dict[str, str]:
+    """Our ε labels → the paper's, by position: the smallest of ours is compared with the
+    paper's smallest, and so on (a data set's budgets need not be the paper's: a 16-px
+    digit needs larger ones than a 32-px CIFAR-10 image). Budgets beyond the paper's
+    count map to nothing (kept, not compared)."""
+    from transferlab.reference import paper_table
+
+    paper = sorted({str(e) for e in paper_table(_counterpart(table).paper)["eps"]}, key=_eps_value)
+    ours = [f"{b}/255" for b in sorted(budgets)]
+    return dict(zip(ours, paper, strict=False))
 
 
 def comparison_label(dataset: str, paper_dataset: str) -> str:
@@ -538,12 +556,15 @@ def compare_table(
     table: str,
     ours: pd.DataFrame,
     rows: Mapping[str, Mapping[str, str]] | None = None,
+    budgets: Mapping[str, Mapping[str, str]] | None = None,
 ) -> TableComparison:
     """Compare one of our tables (``table2`` … ``table12``) with the paper's (SPEC §10).
 
     ``ours`` is the tidy CSV the workflow wrote. ``rows`` maps, per data-set label,
     our row labels onto the paper's (e.g. the last τ of a shorter grid → ``tau=5``);
     our rows it does not list are left out (Table XII's targets and off-table τ).
+    ``budgets`` maps, per data-set label, our ε labels onto the paper's
+    (``budget_map``: by position); the cells keep ours in ``ours_eps``.
 
     Per data set of ours: on a paper data set, values are compared — diff =
     ours − paper and within_2std = |diff| ≤ 2·paper_std (NA without a published
@@ -559,6 +580,7 @@ def compare_table(
     row_keys, column_keys = list(spec.row_keys), list(spec.column_keys)
     tidy, paper = our_frame(table, ours), paper_frame(table)
     cell_parts, column_parts = [], []
+    used_maps: dict[str, dict[str, str]] = {}
     for dataset, mine in tidy.groupby("dataset", sort=False):
         same = dataset in spec.datasets
         paper_dataset = dataset if same else spec.datasets[0]
@@ -572,6 +594,11 @@ def compare_table(
             raise ValueError(
                 f"{table}: no rows of {dataset} left to compare; check the row mapping"
             )
+        eps_map = dict((budgets or {}).get(dataset) or {})
+        eps_map = {o: p for o, p in eps_map.items() if o != p}
+        if eps_map and "eps" in mine.columns:
+            mine = mine.assign(eps=mine["eps"].astype(str).replace(eps_map))
+            used_maps[dataset] = eps_map
         target_keys = [k for k in (*row_keys, *column_keys) if k == "target"]
         if not same and target_keys and not set(mine["target"]) <= set(theirs["target"]):
             keys = [k for k in (*row_keys, *column_keys) if k != "target"]
@@ -610,6 +637,10 @@ def compare_table(
             defined = cells["ours_mean"].notna() & cells["paper_mean"].notna()
             same_sign = np.sign(cells["ours_mean"]) == np.sign(cells["paper_mean"])
             cells["same_sign"] = same_sign.astype("boolean").mask(~defined)
+        if dataset in used_maps:
+            inverse = {p: o for o, p in used_maps[dataset].items()}
+            ours_eps = cells["eps"].map(inverse).fillna(cells["eps"])
+            cells.insert(cells.columns.get_loc("eps") + 1, "ours_eps", ours_eps)
         label = comparison_label(dataset, paper_dataset)
         header = {"table": table, "dataset": dataset, "paper_dataset": paper_dataset}
         header["comparison"] = label
@@ -617,7 +648,9 @@ def compare_table(
         cell_parts.append(cells.assign(**header)[[*header, *cells.columns]])
         column_parts.append(columns.assign(**header)[[*header, *columns.columns]])
     return TableComparison(
-        pd.concat(cell_parts, ignore_index=True), pd.concat(column_parts, ignore_index=True)
+        pd.concat(cell_parts, ignore_index=True),
+        pd.concat(column_parts, ignore_index=True),
+        used_maps or None,
     )
 
 
@@ -691,6 +724,12 @@ def render_comparison_markdown(table: str, comparison: TableComparison) -> str:
         )
         if not math.isnan(line.share_same_sign):
             parts.append(f"Cells with the paper's sign: {_fmt(line.share_same_sign)}.")
+    for dataset, eps_map in (comparison.budget_map or {}).items():
+        pairs = ", ".join(f"ours {o} ↔ paper {p}" for o, p in eps_map.items())
+        parts.append(
+            f"{dataset} budgets are mapped onto the paper's by position, smallest to smallest "
+            f"({pairs}); column eps is the paper's budget, ours_eps ours."
+        )
     keys = [*spec.row_keys, *spec.column_keys]
     missing = comparison.cells[comparison.cells["paper_mean"].isna()]
     if len(missing):

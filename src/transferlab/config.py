@@ -117,6 +117,12 @@ def _check_training(where: str, ds: dict[str, Any]) -> None:
             )
 
 
+def dataset_budgets(config: dict[str, Any], ds_key: str) -> list[int]:
+    """L∞ budgets (1/255 units) of one data set: ``datasets.<key>.budgets``, else the
+    top-level ``budgets`` (a 16-px digit needs larger budgets than a CIFAR-10 image)."""
+    return list(config["datasets"][ds_key].get("budgets") or config["budgets"])
+
+
 def _check_unique(key: str, values: list[Any]) -> None:
     repeated = sorted({v for v in values if values.count(v) > 1})
     if repeated:
@@ -129,6 +135,7 @@ def _check_attacks(config: dict[str, Any]) -> None:
     _check_unique("budgets", config["budgets"])
     _check_unique("modes", config["modes"])
     for ds_key, ds in config["datasets"].items():
+        _check_unique(f"datasets.{ds_key}.budgets", ds.get("budgets", []))
         methods = ds.get("attacks", {}).get("methods", {})
         for name, settings in methods.items():
             key = f"datasets.{ds_key}.attacks.methods.{name}"
@@ -167,13 +174,24 @@ def _check_attacks(config: dict[str, Any]) -> None:
                     f"{key}.attacks: {attack!r} is not in datasets.{ds_key}.attacks.methods; "
                     f"allowed: {', '.join(methods)}"
                 )
-        _check_unique(f"{key}.budgets", tcfg.get("budgets", []))
-        for budget in tcfg.get("budgets", []):
-            if budget not in config["budgets"]:
-                raise ConfigError(
-                    f"{key}.budgets: {budget} is not in budgets; allowed: {config['budgets']}"
-                )
+        _check_table_budgets(key, tcfg, config, ds_key)
         _check_table_surrogates(key, tcfg, ds, ds_key)
+
+
+def _check_table_budgets(
+    key: str, tcfg: dict[str, Any], config: dict[str, Any], ds_key: str
+) -> None:
+    _check_unique(f"{key}.budgets", tcfg.get("budgets", []))
+    allowed = dataset_budgets(config, ds_key)
+    where = f"datasets.{ds_key}.budgets" if config["datasets"][ds_key].get("budgets") else "budgets"
+    for budget in tcfg.get("budgets", []):
+        if budget not in allowed:
+            raise ConfigError(
+                f"{key}.budgets: {budget} is not in {where} (the budgets {ds_key}'s attacks "
+                f"craft); allowed: {allowed}"
+            )
+    if "budget" in tcfg and tcfg["budget"] not in allowed:
+        raise ConfigError(f"{key}.budget: {tcfg['budget']} is not in {where}; allowed: {allowed}")
 
 
 def _check_table7(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None:

@@ -9,12 +9,14 @@ from transferlab import code_digest
 from transferlab.config import (
     ConfigError,
     check_config,
+    dataset_budgets,
     paper_row_label,
     surrogate_label,
     table7_rows,
     table7_surrogate_taus,
     table_rows,
 )
+from transferlab.compare import budget_map
 from transferlab.figures import FIGURES
 from transferlab.mechanisms import MECHANISMS
 
@@ -47,6 +49,31 @@ def command_digest(command):
 
 def dataset_config(dataset):
     return config["datasets"][dataset]
+
+
+def budgets(dataset):
+    """L-inf budgets (1/255) of one data set (transferlab.config.dataset_budgets)."""
+    return dataset_budgets(config, dataset)
+
+
+def attack_set_paths(dataset):
+    """The HDF5 files of one attack job of ``dataset``: one per mode × budget."""
+    return [
+        f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}/{mode}-eps{eps}.h5"
+        for mode in config["modes"]
+        for eps in budgets(dataset)
+    ]
+
+
+def attack_outputs(dataset, paths):
+    """--outputs of the attack command: [{path, mode, eps}] in attack_set_paths order."""
+    settings = [(mode, eps) for mode in config["modes"] for eps in budgets(dataset)]
+    return json.dumps(
+        [
+            {"path": path, "mode": mode, "eps": eps}
+            for path, (mode, eps) in zip(paths, settings, strict=True)
+        ]
+    )
 
 
 def dataset_name(dataset):
@@ -98,7 +125,8 @@ def all_targets():
     figures = [f"{RESULTS}/figures/{ds}/{name}.png" for ds in config["datasets"] for name in names]
     compare = [f"{RESULTS}/compare/{name}.csv" for name in COMPARED_TABLES]
     compare.append(f"{RESULTS}/compare/summary.csv")
-    return tables + figures + compare + report_pages()
+    claims = [f"{RESULTS}/claims.csv", f"{RESULTS}/claims.md"]
+    return tables + figures + compare + claims + report_pages()
 
 
 def surrogate_entries():
@@ -122,6 +150,46 @@ def surrogate_entries():
                 }
             )
     return entries
+
+
+def claims_spec():
+    """Every surrogate's per-sample files (transferlab.claims.claims_inputs) and the
+    per-image similarity files, per data set label."""
+    entries, similarity = [], {}
+    for dataset in config["datasets"]:
+        label = DATASET_LABELS.get(dataset_name(dataset), dataset)
+        rows = {
+            (method, tau): row
+            for row, method, tau in table_rows(dataset_config(dataset)["mechanisms"])
+        }
+        for entry in surrogate_metric_entries(dataset):
+            key = (entry["method_key"], entry["tau_index"])
+            model = (dataset, entry["arch"], *key, entry["seed"])
+            entries.append(
+                {
+                    "dataset": label,
+                    "surrogate": entry["label"],
+                    "method": entry["method"],
+                    "tau_index": entry["tau_index"],
+                    "tau": entry["tau"],
+                    "seed": entry["seed"],
+                    "record": model_stem(*model) + ".json",
+                    "smoothness": model_stem(*model, kind="metrics/smoothness") + ".csv",
+                    "transfer_samples": transfer_stem(*model, "pgd") + ".samples.csv.gz",
+                    "table_row": rows.get(key),
+                }
+            )
+        files = {"targets": f"{RESULTS}/metrics/similarity/{dataset}/targets.samples.csv.gz"}
+        if config["tables"].get("table7", {}).get("dataset") == dataset:
+            files["table7"] = f"{RESULTS}/metrics/similarity/{dataset}/table7.samples.csv.gz"
+        similarity[label] = files
+    return {"entries": entries, "similarity": similarity}
+
+
+def claims_input_files():
+    spec = claims_spec()
+    files = [e[k] for e in spec["entries"] for k in ("record", "smoothness", "transfer_samples")]
+    return files + [path for paths in spec["similarity"].values() for path in paths.values()]
 
 
 def surrogates_spec():
@@ -251,7 +319,14 @@ def asr_table_inputs(table):
         for attack in tcfg.get("attacks", ["pgd"]):
             for seed in ds["seeds"]:
                 stem = transfer_stem(dataset, ds["surrogate"], method, tau, seed, attack)
-                entries.append({"csv": f"{stem}.csv", "surrogate": label, "seed": seed})
+                entries.append(
+                    {
+                        "csv": f"{stem}.csv",
+                        "samples": f"{stem}.samples.csv.gz",
+                        "surrogate": label,
+                        "seed": seed,
+                    }
+                )
     return entries
 
 
@@ -269,9 +344,10 @@ def asr_table_spec(table):
             "title": f"{titles[table]} ({label})",
             "dataset": label,
             "attacks": tcfg.get("attacks", ["pgd"]),
-            "budgets": tcfg.get("budgets", config["budgets"]),
+            "budgets": tcfg.get("budgets", budgets(tcfg["dataset"])),
             "targets": ds["targets"],
             "inputs": asr_table_inputs(table),
+            "intervals": {k: config["claims"][k] for k in ("resamples", "seed")},
         },
         sort_keys=True,
     )
@@ -405,6 +481,25 @@ def paper_rows(table):
             mapping[ours] = paper_row_label(label, tau, len(grid))
         rows[DATASET_LABELS.get(dataset_name(dataset), dataset)] = mapping
     return json.dumps(rows, sort_keys=True)
+
+
+def paper_budgets(table):
+    """JSON {dataset label: {our eps label: the paper's}} of one compared table: budgets
+    mapped by position (transferlab.compare.budget_map); "null" for tables without eps."""
+    if table in ("table7", "table12"):
+        return "null"
+    if table in config["tables"]:
+        tcfg = config["tables"][table]
+        datasets = {tcfg["dataset"]: tcfg.get("budgets")}
+    else:
+        datasets = {dataset: None for dataset in config["datasets"]}
+    return json.dumps(
+        {
+            DATASET_LABELS.get(dataset_name(ds), ds): budget_map(table, only or budgets(ds))
+            for ds, only in datasets.items()
+        },
+        sort_keys=True,
+    )
 
 
 def paper_csvs(wildcards):
