@@ -68,6 +68,19 @@ def cmd_train(args: argparse.Namespace) -> None:
         atomic_write_text(args.record, json.dumps(record, indent=2, default=str) + "\n")
 
 
+def cmd_lgv(args: argparse.Namespace) -> None:
+    from transferlab.lgv import build_collection
+
+    _set_threads(args.threads)
+    build_collection(
+        json.loads(args.spec),
+        args.out,
+        device=_resolve_device(args.device),
+        log=_log,
+        stop_after_epoch=args.stop_after_epoch,
+    )
+
+
 def cmd_table12(args: argparse.Namespace) -> None:
     from transferlab.checkpoints import atomic_write_text
     from transferlab.tables import render_mean_std_markdown, table12
@@ -101,7 +114,7 @@ def cmd_table12(args: argparse.Namespace) -> None:
 
 
 def cmd_attack(args: argparse.Namespace) -> None:
-    from transferlab.crafting import craft_adversarial_sets, evaluation_set
+    from transferlab.crafting import craft_adversarial_sets, craft_collection_sets, evaluation_set
 
     transfer_args = (args.targets, args.out, args.samples)
     if any(transfer_args) and not all(transfer_args):
@@ -111,18 +124,23 @@ def cmd_attack(args: argparse.Namespace) -> None:
     outputs = json.loads(args.outputs)
     # loaded once for crafting and transfer (ImageNette decodes every image)
     images = evaluation_set(spec["dataset"], spec["evaluation"])
-    craft_adversarial_sets(
-        args.model,
-        outputs,
-        dataset=spec["dataset"],
-        evaluation=spec["evaluation"],
-        attack=spec["attack"],
-        batch_size=spec["batch_size"],
-        seed=spec["seed"],
-        device=_resolve_device(args.device),
-        log=_log,
-        images=images,
-    )
+    settings = {
+        "dataset": spec["dataset"],
+        "evaluation": spec["evaluation"],
+        "attack": spec["attack"],
+        "batch_size": spec["batch_size"],
+        "seed": spec["seed"],
+        "device": _resolve_device(args.device),
+        "log": _log,
+        "images": images,
+    }
+    if args.collection:
+        # an LGV collection attacked as an ensemble (SPEC §7 "LGV")
+        craft_collection_sets(
+            args.model, outputs, members_per_step=spec["members_per_step"], **settings
+        )
+    else:
+        craft_adversarial_sets(args.model, outputs, **settings)
     if args.targets:
         # In the same process: a separate job would pay torch's import (~3 s) again.
         _evaluate_and_write(args, args.model, [out["path"] for out in outputs], spec, images=images)
@@ -217,7 +235,35 @@ def cmd_asr_table(args: argparse.Namespace) -> None:
         )
         atomic_write_text(args.markdown, text)
     table = table.assign(eps=table["eps_label"]).drop(columns="eps_label")
+    if spec.get("lgv_rows"):
+        from transferlab.config import split_lgv_label
+
+        rows = table["surrogate"].map(split_lgv_label)
+        table["surrogate"] = rows.str[0]
+        table.insert(table.columns.get_loc("surrogate") + 1, "lgv", rows.str[1])
     atomic_write_text(args.out, table.round(4).to_csv(index=False))
+    _log(f"wrote {args.out} ({len(table)} rows)")
+
+
+def cmd_table8(args: argparse.Namespace) -> None:
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.table8 import render_table8_markdown, table8, transfer_rows
+
+    _set_threads(args.threads)
+    spec = json.loads(args.spec)
+    per_seed = transfer_rows(
+        spec["entries"],
+        spec["targets"],
+        dataset=spec["dataset"],
+        evaluation=spec["evaluation"],
+        batch_size=spec["batch_size"],
+        device=_resolve_device(args.device),
+        log=_log,
+    )
+    table = table8(per_seed, spec["label"], list(spec["targets"]))
+    atomic_write_text(args.out, table.to_csv(index=False))
+    title = f"Table VIII: transfer to targets trained off D ({spec['label']})"
+    atomic_write_text(args.markdown, render_table8_markdown(table, title))
     _log(f"wrote {args.out} ({len(table)} rows)")
 
 
@@ -454,6 +500,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stop-after-epoch", type=int, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("lgv", help="fine-tune a surrogate into an LGV collection (resumable)")
+    p.add_argument("--spec", required=True, help="JSON: base, dataset, lgv, seed (see lgv.py)")
+    p.add_argument("--out", required=True, help="collection file to write (.pt)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--stop-after-epoch", type=int, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_lgv)
+
+    p = sub.add_parser("table8", help="Table VIII: stored PGD AEs on targets trained off D")
+    p.add_argument("--spec", required=True, help="JSON: entries, targets, dataset, evaluation")
+    p.add_argument("--out", required=True, help="table CSV")
+    p.add_argument("--markdown", required=True)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=cmd_table8)
+
     p = sub.add_parser("table12", help="Table XII from model records")
     p.add_argument("--models", required=True, help="JSON list of {record, model, role, arch}")
     p.add_argument("--out", required=True)
@@ -469,6 +531,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", help="JSON {label: model path}: also evaluate transfer")
     p.add_argument("--out", help="transfer summary CSV (with --targets)")
     p.add_argument("--samples", help="per-sample transfer outcomes, .csv.gz (with --targets)")
+    p.add_argument(
+        "--collection",
+        action="store_true",
+        help="--model is an LGV collection, attacked as an ensemble (spec: members_per_step)",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=cmd_attack)

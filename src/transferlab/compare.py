@@ -359,6 +359,14 @@ PAPER_COUNTERPARTS: dict[str, PaperCounterpart] = {
         ("mode", "eps", "target"),
         "ASR %",
     ),
+    "table5": PaperCounterpart(
+        "Table V",
+        "table5_cifar10_lgv",
+        ("CIFAR-10",),
+        ("surrogate", "lgv"),
+        ("mode", "eps", "target"),
+        "ASR %",
+    ),
     "table7": PaperCounterpart(
         "Table VII",
         "table7_cifar10_similarity",
@@ -366,6 +374,14 @@ PAPER_COUNTERPARTS: dict[str, PaperCounterpart] = {
         ("surrogate",),
         ("target_training",),
         "cosine similarity (ST row + increment)",
+    ),
+    "table8": PaperCounterpart(
+        "Table VIII",
+        "table8_cifar10_dprime_targets",
+        ("CIFAR-10",),
+        ("surrogate",),
+        ("target_training", "mode"),
+        "ASR %",
     ),
     "table12": PaperCounterpart(
         "Table XII", "table12_accuracy", ("CIFAR-10", "ImageNette"), ("model",), ("statistic",), "%"
@@ -415,6 +431,21 @@ def _absolute_similarity(frame: pd.DataFrame, value: str) -> pd.Series:
     return pd.Series(np.where(increment.to_numpy(), base + values, values), index=frame.index)
 
 
+def _at_columns_by_position(frame: pd.DataFrame) -> dict[str, str]:
+    """Table VIII's AT targets → the paper's labels by position, smallest ε first (its AT
+    columns are ε = 0.01 and 0.05; a data set's own AT grid need not hold those values)."""
+    from transferlab.reference import paper_table
+
+    def eps_of(label: str) -> float:
+        return float(label.split("eps=")[1])
+
+    at = "AT eps="
+    paper = paper_table(_counterpart("table8").paper)["target_training"]
+    theirs = sorted({t for t in paper if str(t).startswith(at)}, key=eps_of)
+    ours = sorted({t for t in frame["target_training"] if str(t).startswith(at)}, key=eps_of)
+    return dict(zip(ours, theirs, strict=False))
+
+
 def paper_frame(table: str) -> pd.DataFrame:
     """The paper's numbers for ``table`` as tidy rows: dataset, row and column keys, mean, std
     (std NaN where the paper prints none)."""
@@ -435,6 +466,8 @@ def paper_frame(table: str) -> pd.DataFrame:
         frame = frame.assign(mean=_absolute_similarity(frame, "value"))
     elif "asr_mean" in frame.columns:
         frame = frame.rename(columns={"asr_mean": "mean", "asr_std": "std"})
+    elif table == "table8":
+        frame = frame.rename(columns={"asr": "mean"})
     else:
         frame = frame.rename(columns={"value": "mean"})
     if "std" not in frame.columns:
@@ -469,6 +502,8 @@ def our_frame(table: str, ours: pd.DataFrame) -> pd.DataFrame:
         frame = frame[frame["attack"].astype(str).str.upper() == "PGD"]  # the paper's attack
     if table == "table4":
         frame["attack"] = frame["attack"].str.upper()
+    if table == "table8":
+        frame["target_training"] = frame["target_training"].replace(_at_columns_by_position(frame))
     columns = ["dataset", *spec.row_keys, *spec.column_keys, "mean", "std"]
     _require_columns(frame, table, columns)
     return frame[columns].reset_index(drop=True)

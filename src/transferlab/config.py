@@ -167,6 +167,14 @@ def _check_attacks(config: dict[str, Any]) -> None:
         if table == "table7":
             _check_table7(tcfg, ds, ds_key)
             continue
+        if table == "table8":
+            _check_table8(tcfg, ds, ds_key)
+            _check_table_budgets(key, tcfg, config, ds_key)
+            continue
+        if table == "table5":
+            _check_table_budgets(key, tcfg, config, ds_key)
+            _check_lgv(ds, ds_key)
+            continue
         methods = ds.get("attacks", {}).get("methods", {})
         for attack in tcfg.get("attacks", ["pgd"]):
             if attack not in methods:
@@ -192,6 +200,92 @@ def _check_table_budgets(
             )
     if "budget" in tcfg and tcfg["budget"] not in allowed:
         raise ConfigError(f"{key}.budget: {tcfg['budget']} is not in {where}; allowed: {allowed}")
+
+
+# Table VIII's surrogate rows (the paper's), as configured: mechanisms regularizing toward D.
+TABLE8_ROWS = ("st", "ir", "jr", "er", "sam", "sam_ir", "sam_jr")
+
+
+def _check_table8(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None:
+    key = "tables.table8"
+    if tcfg["target"] not in ds["architectures"]:
+        raise ConfigError(
+            f"{key}.target: {tcfg['target']!r} is not a key of datasets.{ds_key}.architectures; "
+            f"allowed: {', '.join(ds['architectures'])}"
+        )
+    seen = set()
+    for i, (method, tau) in enumerate(tcfg["target_trainings"]):
+        where = f"{key}.target_trainings[{i}]"
+        if method not in ds["mechanisms"]:
+            raise ConfigError(
+                f"{where}: {method!r} is not in datasets.{ds_key}.mechanisms; "
+                f"allowed: {', '.join(ds['mechanisms'])}"
+            )
+        size = len(ds["mechanisms"][method]["grid"])
+        if not 1 <= tau <= size:
+            raise ConfigError(f"{where}: tau index {tau} out of range; allowed: 1..{size}")
+        if (method, tau) in seen:
+            raise ConfigError(f"{where}: [{method}, {tau}] listed more than once")
+        seen.add((method, tau))
+    _check_table_surrogates(key, tcfg, ds, ds_key)
+
+
+def table8_targets(
+    mechanisms: dict[str, Any], target_trainings: list[Any]
+) -> list[tuple[str, str, int]]:
+    """(column label, mechanism, tau index) of Table VIII's targets: the mechanism's label,
+    with its τ (``AT eps=0.01``) where the table lists the mechanism more than once."""
+    from transferlab.mechanisms import MECHANISMS
+
+    methods = [method for method, _ in target_trainings]
+    columns = []
+    for method, tau in target_trainings:
+        if methods.count(method) > 1:
+            label = surrogate_label(method, int(tau), mechanisms[method]["grid"])
+        else:
+            label = MECHANISMS.get(method).label
+        columns.append((label, method, int(tau)))
+    return columns
+
+
+def _check_lgv(ds: dict[str, Any], ds_key: str) -> None:
+    lgv = ds.get("lgv", {})
+    where = f"datasets.{ds_key}.lgv"
+    for method in lgv.get("bases", []):
+        if method not in ds["mechanisms"]:
+            raise ConfigError(
+                f"{where}.bases: {method!r} is not in datasets.{ds_key}.mechanisms; "
+                f"allowed: {', '.join(ds['mechanisms'])}"
+            )
+    for optimizer in lgv.get("optimizers", []):
+        if optimizer != "sgd" and optimizer not in ds["mechanisms"]:
+            raise ConfigError(
+                f"{where}.optimizers: {optimizer!r} fine-tunes at the table tau of "
+                f"datasets.{ds_key}.mechanisms.{optimizer}, which is not configured; "
+                f"add it or drop {optimizer!r}"
+            )
+    if "pgd" not in ds.get("attacks", {}).get("methods", {}):
+        raise ConfigError(
+            f"tables.table5: LGV ensembles are attacked with PGD; add pgd to "
+            f"datasets.{ds_key}.attacks.methods"
+        )
+
+
+# LGV optimizer (config key) → its label in Table V; the paper's rows without LGV are "none".
+LGV_LABELS = {"sgd": "SGD", "sam": "SAM", "sam_jr": "SAM&JR"}
+LGV_NONE = "none"
+_LGV_SEPARATOR = " + LGV-"
+
+
+def lgv_row_label(surrogate: str, optimizer: str | None) -> str:
+    """One label for a Table V row while it is aggregated: ``SAM`` or ``SAM + LGV-SGD``."""
+    return surrogate if optimizer is None else f"{surrogate}{_LGV_SEPARATOR}{LGV_LABELS[optimizer]}"
+
+
+def split_lgv_label(label: str) -> tuple[str, str]:
+    """(surrogate, lgv) of an ``lgv_row_label``: Table V's two row columns."""
+    surrogate, _, lgv = label.partition(_LGV_SEPARATOR)
+    return surrogate, lgv or LGV_NONE
 
 
 def _check_table7(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None:

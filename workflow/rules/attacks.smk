@@ -42,7 +42,7 @@ for _dataset in config["datasets"]:
             " --samples {output.samples} --device {params.device} --threads {threads} > {log} 2>&1"
 
 
-for _table in [t for t in ("table2", "table3", "table4") if t in config["tables"]]:
+for _table in [t for t in ("table2", "table3", "table4", "table5") if t in config["tables"]]:
 
     rule:
         name:
@@ -66,3 +66,32 @@ for _table in [t for t in ("table2", "table3", "table4") if t in config["tables"
         shell:
             "python -m transferlab asr-table --spec {params.spec:q} --out {output.csv}"
             " --markdown {output.md} > {log} 2>&1"
+
+
+# Table VIII: the stored PGD AEs of the surrogate rows on targets trained off D, one job.
+if "table8" in config["tables"]:
+
+    rule table8:
+        input:
+            table8_inputs(),
+        output:
+            csv=f"{RESULTS}/tables/table8.csv",
+            md=f"{RESULTS}/tables/table8.md",
+        log:
+            f"{RESULTS}/logs/table8.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/table8.tsv"
+        conda:
+            "../../envs/transferlab.yaml"
+        threads: config["threads"]
+        resources:
+            gpu=lambda wc: 0 if config["device"] == "cpu" else 1,
+            mem_mb=4000,
+            runtime=120,
+        params:
+            code=command_digest("table8"),
+            spec=table8_spec(),
+            device=config["device"],
+        shell:
+            "python -m transferlab table8 --spec {params.spec:q} --out {output.csv}"
+            " --markdown {output.md} --device {params.device} --threads {threads} > {log} 2>&1"

@@ -12,6 +12,9 @@ from transferlab.config import (
     dataset_budgets,
     paper_row_label,
     surrogate_label,
+    TABLE8_ROWS,
+    lgv_row_label,
+    table8_targets,
     table7_rows,
     table7_surrogate_taus,
     table_rows,
@@ -35,6 +38,7 @@ wildcard_constraints:
     seed="[0-9]+",
     attack="[a-z]+",
     kind="targets|intra|table7",
+    optimizer="sgd|sam|sam_jr",
 
 
 RESULTS = "results"
@@ -63,6 +67,20 @@ def attack_set_paths(dataset):
         for mode in config["modes"]
         for eps in budgets(dataset)
     ]
+
+
+def lgv_attack_set_paths(dataset):
+    """The HDF5 files of one LGV ensemble attack job: one per mode × budget."""
+    return [
+        f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/lgv_{{optimizer}}/{{attack}}/{mode}-eps{eps}.h5"
+        for mode in config["modes"]
+        for eps in budgets(dataset)
+    ]
+
+
+def lgv_table_datasets():
+    """Data sets an LGV table (Table V) is built from."""
+    return [config["tables"]["table5"]["dataset"]] if "table5" in config["tables"] else []
 
 
 def attack_outputs(dataset, paths):
@@ -309,8 +327,89 @@ def transfer_stem(dataset, arch, method, tau, seed, attack):
     return f"{model_stem(dataset, arch, method, tau, seed, kind='transfer')}/{attack}"
 
 
+def lgv_bases(dataset):
+    """(row label, mechanism, tau index) of the LGV base surrogates: their Table II rows."""
+    ds = dataset_config(dataset)
+    return table_rows(ds["mechanisms"], ds["lgv"]["bases"])
+
+
+def lgv_collections(dataset):
+    """(arch, method, tau, seed, optimizer) of every LGV collection of ``dataset``."""
+    ds = dataset_config(dataset)
+    return [
+        (ds["surrogate"], method, tau, seed, optimizer)
+        for _, method, tau in lgv_bases(dataset)
+        for seed in ds["seeds"]
+        for optimizer in ds["lgv"]["optimizers"]
+    ]
+
+
+def lgv_stem(dataset, arch, method, tau, seed, optimizer, kind="lgv"):
+    """results/lgv/…/seed{s}/{optimizer} (the collection) or its transfer / AE folder."""
+    stem = model_stem(dataset, arch, method, tau, seed, kind=kind)
+    return f"{stem}/{optimizer}" if kind == "lgv" else f"{stem}/lgv_{optimizer}"
+
+
+def lgv_spec(wildcards):
+    """build_collection's spec: the base model, its data set, the fine-tuning run, the seed."""
+    ds = dataset_config(wildcards.dataset)
+    settings = {k: v for k, v in ds["lgv"].items() if k not in ("bases", "optimizers")}
+    settings.pop("members_per_step")  # an attack setting: it must not change the collection
+    optimizer = wildcards.optimizer
+    tau, mech_settings = None, {}
+    if optimizer != "sgd":
+        mech = ds["mechanisms"][optimizer]
+        tau = mech["grid"][int(mech.get("table_tau") or 1) - 1]
+        mech_settings = mech["settings"]
+    spec = {
+        "base": model_stem(
+            wildcards.dataset, wildcards.arch, wildcards.method, wildcards.tau, wildcards.seed
+        )
+        + ".pt",
+        "dataset": {"name": dataset_name(wildcards.dataset), "options": ds["options"]},
+        "lgv": {"optimizer": optimizer, "tau": tau, "settings": mech_settings, **settings},
+        "seed": int(wildcards.seed),
+    }
+    return json.dumps(spec, sort_keys=True)
+
+
+def lgv_attack_spec(wildcards):
+    ds = dataset_config(wildcards.dataset)
+    spec = json.loads(evaluation_spec(wildcards))
+    spec["members_per_step"] = ds["lgv"]["members_per_step"]
+    return json.dumps(spec, sort_keys=True)
+
+
+def table5_inputs(table):
+    """Table V's [{csv, samples, surrogate, seed}]: each base row without LGV (its PGD
+    transfer) and with each LGV optimizer (its collection's)."""
+    tcfg = config["tables"][table]
+    dataset = tcfg["dataset"]
+    ds = dataset_config(dataset)
+    entries = []
+    for label, method, tau in lgv_bases(dataset):
+        for optimizer in [None, *ds["lgv"]["optimizers"]]:
+            for seed in ds["seeds"]:
+                model = (dataset, ds["surrogate"], method, tau, seed)
+                if optimizer is None:
+                    stem = transfer_stem(*model, "pgd")
+                else:
+                    stem = f"{lgv_stem(*model, optimizer, kind='transfer')}/pgd"
+                entries.append(
+                    {
+                        "csv": f"{stem}.csv",
+                        "samples": f"{stem}.samples.csv.gz",
+                        "surrogate": lgv_row_label(label, optimizer),
+                        "seed": seed,
+                    }
+                )
+    return entries
+
+
 def asr_table_inputs(table):
-    """[{csv, surrogate, seed}] of every surrogate row × seed of an ASR table."""
+    """[{csv, samples, surrogate, seed}] of every surrogate row × seed of an ASR table."""
+    if table == "table5":
+        return table5_inputs(table)
     tcfg = config["tables"][table]
     dataset = tcfg["dataset"]
     ds = dataset_config(dataset)
@@ -337,20 +436,93 @@ def asr_table_spec(table):
         "table2": "Table II: PGD transfer ASR",
         "table3": "Table III: PGD transfer ASR",
         "table4": "Table IV: PGD / MI / DIM transfer ASR",
+        "table5": "Table V: PGD transfer ASR of LGV ensembles",
     }
     label = DATASET_LABELS.get(dataset_name(tcfg["dataset"]), tcfg["dataset"])
+    default_budgets = budgets(tcfg["dataset"])
+    if table == "table5":
+        default_budgets = default_budgets[:2]  # the paper's Table V: 4/255 and 8/255
     return json.dumps(
         {
             "title": f"{titles[table]} ({label})",
             "dataset": label,
+            "lgv_rows": table == "table5",
             "attacks": tcfg.get("attacks", ["pgd"]),
-            "budgets": tcfg.get("budgets", budgets(tcfg["dataset"])),
+            "budgets": tcfg.get("budgets", default_budgets),
             "targets": ds["targets"],
             "inputs": asr_table_inputs(table),
             "intervals": {k: config["claims"][k] for k in ("resamples", "seed")},
         },
         sort_keys=True,
     )
+
+
+def table8_plan():
+    """Table VIII's job: every surrogate row × seed (and the ★ row per column) with its stored
+    PGD AE files at the table's budget, and the D′ target models."""
+    tcfg = config["tables"]["table8"]
+    dataset = tcfg["dataset"]
+    ds = dataset_config(dataset)
+    all_budgets = budgets(dataset)
+    eps = tcfg.get("budget", all_budgets[len(all_budgets) // 2])
+    seed_t = ds["target_seeds"][0]
+    columns = table8_targets(ds["mechanisms"], tcfg["target_trainings"])
+    targets = {
+        label: model_stem(dataset, tcfg["target"], method, tau, seed_t) + ".pt"
+        for label, method, tau in columns
+    }
+    only = tcfg.get("surrogates") or [m for m in TABLE8_ROWS if m in ds["mechanisms"]]
+
+    def entry(label, method, tau, seed, wanted):
+        model = (dataset, ds["surrogate"], method, tau, seed)
+        files = [
+            f"{model_stem(*model, kind='adversarial')}/pgd/{mode}-eps{eps}.h5"
+            for mode in config["modes"]
+        ]
+        return {
+            "surrogate": label,
+            "seed": seed,
+            "model": model_stem(*model) + ".pt",
+            "files": files,
+            "targets": wanted,
+        }
+
+    entries = []
+    rows = table_rows(ds["mechanisms"], only)
+    for index, (label, method, tau) in enumerate(rows):
+        entries += [entry(label, method, tau, seed, list(targets)) for seed in ds["seeds"]]
+        if index == 0:  # the paper prints the ★ row right after ST
+            entries += [
+                entry("same as target", m, t, seed, [column])
+                for column, m, t in columns
+                for seed in ds["seeds"]
+            ]
+    return {
+        "dataset": dataset,
+        "label": DATASET_LABELS.get(dataset_name(dataset), dataset),
+        "entries": entries,
+        "targets": targets,
+    }
+
+
+def table8_spec():
+    plan = table8_plan()
+    ds = dataset_config(plan["dataset"])
+    spec = {
+        "label": plan["label"],
+        "entries": plan["entries"],
+        "targets": plan["targets"],
+        "dataset": {"name": dataset_name(plan["dataset"]), "options": ds["options"]},
+        "evaluation": ds["evaluation"],
+        "batch_size": ds["attacks"]["batch_size"],
+    }
+    return json.dumps(spec, sort_keys=True)
+
+
+def table8_inputs():
+    plan = table8_plan()
+    files = [f for e in plan["entries"] for f in (e["model"], *e["files"])]
+    return sorted(set(files)) + list(plan["targets"].values())
 
 
 def table12_models():
@@ -383,6 +555,20 @@ def table12_models():
                 {
                     "record": model_stem(dataset, tcfg["target"], method, tau, seed) + ".json",
                     "model": label,
+                    "role": "target",
+                    "arch": tcfg["target"],
+                }
+            )
+    if "table8" in config["tables"]:
+        tcfg = config["tables"]["table8"]
+        dataset = tcfg["dataset"]
+        seed = dataset_config(dataset)["target_seeds"][0]
+        mechanisms = dataset_config(dataset)["mechanisms"]
+        for label, method, tau in table8_targets(mechanisms, tcfg["target_trainings"]):
+            entries.append(
+                {
+                    "record": model_stem(dataset, tcfg["target"], method, tau, seed) + ".json",
+                    "model": f"{tcfg['target']} {label}",
                     "role": "target",
                     "arch": tcfg["target"],
                 }
@@ -484,19 +670,19 @@ def paper_rows(table):
 
 
 def paper_budgets(table):
-    """JSON {dataset label: {our eps label: the paper's}} of one compared table: budgets
-    mapped by position (transferlab.compare.budget_map); "null" for tables without eps."""
-    if table in ("table7", "table12"):
-        return "null"
+    """JSON {dataset label: {our eps label: the paper's}} of one compared table: each data
+    set's budgets mapped onto the paper's by position (transferlab.compare.budget_map);
+    "null" for tables without budgets."""
+    if table in ("table7", "table8", "table12"):
+        return "null"  # no eps column (Table VIII prints one budget)
     if table in config["tables"]:
-        tcfg = config["tables"][table]
-        datasets = {tcfg["dataset"]: tcfg.get("budgets")}
+        datasets = [config["tables"][table]["dataset"]]
     else:
-        datasets = {dataset: None for dataset in config["datasets"]}
+        datasets = list(config["datasets"])
     return json.dumps(
         {
-            DATASET_LABELS.get(dataset_name(ds), ds): budget_map(table, only or budgets(ds))
-            for ds, only in datasets.items()
+            DATASET_LABELS.get(dataset_name(ds), ds): budget_map(table, budgets(ds))
+            for ds in datasets
         },
         sort_keys=True,
     )

@@ -26,8 +26,10 @@ TABLE_SECTIONS = {
     "table2": ("Table II", "asr"),
     "table3": ("Table III", "asr"),
     "table4": ("Table IV", "asr"),
+    "table5": ("Table V", "asr"),
     "table6": ("Table VI", "explain"),
     "table7": ("Table VII", "explain"),
+    "table8": ("Table VIII", "explain"),
     "table12": ("Table XII", "accuracy"),
 }
 
