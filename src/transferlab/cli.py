@@ -225,6 +225,8 @@ def cmd_asr_table(args: argparse.Namespace) -> None:
         table = table.merge(ci, on=keys, how="left", validate="one_to_one")
     if args.markdown:
         text = f"# {spec['title']}\n\nASR in %, mean±std over seeds; U = untargeted, T = targeted."
+        if spec.get("note"):
+            text += " " + spec["note"]
         if intervals:
             text += (
                 f" The CSV adds each cell's 95 % bootstrap interval (asr_ci_low, asr_ci_high; "

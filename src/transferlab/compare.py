@@ -367,6 +367,14 @@ PAPER_COUNTERPARTS: dict[str, PaperCounterpart] = {
         ("mode", "eps", "target"),
         "ASR %",
     ),
+    "table13": PaperCounterpart(
+        "Table XIII",
+        "table13_autoattack",
+        ("CIFAR-10", "ImageNette"),
+        ("surrogate",),
+        ("eps", "target"),
+        "ASR %",
+    ),
     "table7": PaperCounterpart(
         "Table VII",
         "table7_cifar10_similarity",

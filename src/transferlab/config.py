@@ -171,6 +171,21 @@ def _check_attacks(config: dict[str, Any]) -> None:
             _check_table8(tcfg, ds, ds_key)
             _check_table_budgets(key, tcfg, config, ds_key)
             continue
+        if table == "table13":
+            if "autoattack" not in ds.get("attacks", {}).get("methods", {}):
+                raise ConfigError(
+                    f"tables.table13: add autoattack to datasets.{ds_key}.attacks.methods "
+                    "(autoattack: {}) to build Table XIII"
+                )
+            unknown = sorted(set(tcfg.get("seeds", [])) - set(ds.get("seeds", [])))
+            if unknown:
+                raise ConfigError(
+                    f"tables.table13.seeds: {unknown} are not in datasets.{ds_key}.seeds; "
+                    f"allowed: {ds.get('seeds')}"
+                )
+            _check_table_budgets(key, tcfg, config, ds_key)
+            _check_table_surrogates(key, tcfg, ds, ds_key)
+            continue
         if table == "table5":
             _check_table_budgets(key, tcfg, config, ds_key)
             _check_lgv(ds, ds_key)

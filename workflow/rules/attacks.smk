@@ -22,6 +22,7 @@ for _dataset in config["datasets"]:
             f"{RESULTS}/benchmarks/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.tsv"
         wildcard_constraints:
             dataset=_dataset,
+            attack="|".join(crafted_attacks(_dataset)),
         conda:
             "../../envs/transferlab.yaml"
         threads: config["threads"]
@@ -42,7 +43,50 @@ for _dataset in config["datasets"]:
             " --samples {output.samples} --device {params.device} --threads {threads} > {log} 2>&1"
 
 
-for _table in [t for t in ("table2", "table3", "table4", "table5") if t in config["tables"]]:
+# AutoAttack (Table XIII): untargeted only, on Table XIII's subset of the evaluation images.
+for _dataset in [
+    d for d in config["datasets"] if "autoattack" in dataset_config(d)["attacks"]["methods"]
+]:
+
+    rule:
+        name:
+            f"autoattack_{_dataset}"
+        input:
+            model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
+            targets=lambda wc: list(target_model_paths(wc).values()),
+        output:
+            sets=autoattack_set_paths(_dataset),
+            summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack.csv",
+            samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack.samples.csv.gz",
+        log:
+            f"{RESULTS}/logs/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack.tsv"
+        wildcard_constraints:
+            dataset=_dataset,
+        conda:
+            "../../envs/transferlab.yaml"
+        threads: config["threads"]
+        resources:
+            gpu=gpu_count,
+            cpus_per_gpu=lambda wc, threads: threads,
+            mem_mb=lambda wc, attempt: 4000 * attempt,
+            runtime=lambda wc, attempt: 240 * attempt,
+        params:
+            code=command_digest("attack"),
+            spec=autoattack_spec,
+            outputs=lambda wc, output: autoattack_outputs(wc.dataset, output.sets),
+            targets=lambda wc: json.dumps(target_model_paths(wc)),
+            device=config["device"],
+        shell:
+            "python -m transferlab attack --model {input.model} --spec {params.spec:q}"
+            " --outputs {params.outputs:q} --targets {params.targets:q} --out {output.summary}"
+            " --samples {output.samples} --device {params.device} --threads {threads} > {log} 2>&1"
+
+
+for _table in [
+    t for t in ("table2", "table3", "table4", "table5", "table13") if t in config["tables"]
+]:
 
     rule:
         name:

@@ -406,6 +406,49 @@ def table5_inputs(table):
     return entries
 
 
+def table_seeds(table):
+    """Surrogate seeds of an ASR table: Table XIII may use a subset (AutoAttack's cost)."""
+    tcfg = config["tables"][table]
+    return tcfg.get("seeds") or dataset_config(tcfg["dataset"])["seeds"]
+
+
+def autoattack_evaluation(dataset):
+    """The evaluation images AutoAttack runs on: Table XIII's n_samples subset, if any."""
+    evaluation = dict(dataset_config(dataset)["evaluation"])
+    tcfg = config["tables"].get("table13", {})
+    if tcfg.get("dataset") == dataset and tcfg.get("n_samples"):
+        evaluation["n_samples"] = min(tcfg["n_samples"], evaluation["n_samples"])
+    return evaluation
+
+
+def autoattack_set_paths(dataset):
+    """The HDF5 files of one AutoAttack job: untargeted only (the standard version)."""
+    return [
+        f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack/untargeted-eps{eps}.h5"
+        for eps in budgets(dataset)
+    ]
+
+
+def autoattack_outputs(dataset, paths):
+    return json.dumps(
+        [
+            {"path": path, "mode": "untargeted", "eps": eps}
+            for path, eps in zip(paths, budgets(dataset), strict=True)
+        ]
+    )
+
+
+def autoattack_spec(wildcards):
+    spec = json.loads(evaluation_spec(wildcards, "autoattack"))
+    spec["evaluation"] = autoattack_evaluation(wildcards.dataset)
+    return json.dumps(spec, sort_keys=True)
+
+
+def crafted_attacks(dataset):
+    """The attacks the ordinary attack rule crafts (every mode): all but AutoAttack."""
+    return [m for m in dataset_config(dataset)["attacks"]["methods"] if m != "autoattack"]
+
+
 def asr_table_inputs(table):
     """[{csv, samples, surrogate, seed}] of every surrogate row × seed of an ASR table."""
     if table == "table5":
@@ -414,9 +457,10 @@ def asr_table_inputs(table):
     dataset = tcfg["dataset"]
     ds = dataset_config(dataset)
     entries = []
+    default_attacks = ["autoattack"] if table == "table13" else ["pgd"]
     for label, method, tau in table_rows(ds["mechanisms"], tcfg.get("surrogates")):
-        for attack in tcfg.get("attacks", ["pgd"]):
-            for seed in ds["seeds"]:
+        for attack in tcfg.get("attacks", default_attacks):
+            for seed in table_seeds(table):
                 stem = transfer_stem(dataset, ds["surrogate"], method, tau, seed, attack)
                 entries.append(
                     {
@@ -437,17 +481,28 @@ def asr_table_spec(table):
         "table3": "Table III: PGD transfer ASR",
         "table4": "Table IV: PGD / MI / DIM transfer ASR",
         "table5": "Table V: PGD transfer ASR of LGV ensembles",
+        "table13": "Table XIII: AutoAttack transfer ASR",
     }
     label = DATASET_LABELS.get(dataset_name(tcfg["dataset"]), tcfg["dataset"])
     default_budgets = budgets(tcfg["dataset"])
     if table == "table5":
         default_budgets = default_budgets[:2]  # the paper's Table V: 4/255 and 8/255
+    note = ""
+    if table == "table13":
+        evaluation = autoattack_evaluation(tcfg["dataset"])
+        note = (
+            f"Subset (AutoAttack's cost): the first {evaluation['n_samples']} "
+            f"{evaluation['split']} images and surrogate seeds {table_seeds(table)}. "
+            "AutoAttack's float AEs are rounded to 8 bits and projected back onto the ε-ball "
+            "where rounding left it; each file records the white-box FP before and after."
+        )
     return json.dumps(
         {
             "title": f"{titles[table]} ({label})",
+            "note": note,
             "dataset": label,
             "lgv_rows": table == "table5",
-            "attacks": tcfg.get("attacks", ["pgd"]),
+            "attacks": tcfg.get("attacks", ["autoattack"] if table == "table13" else ["pgd"]),
             "budgets": tcfg.get("budgets", default_budgets),
             "targets": ds["targets"],
             "inputs": asr_table_inputs(table),
@@ -612,16 +667,14 @@ def training_spec(wildcards):
 DATASET_LABELS = {"digits": "Digits", "cifar10": "CIFAR-10", "imagenette": "ImageNette"}
 
 
-def evaluation_spec(wildcards):
+def evaluation_spec(wildcards, attack=None):
     ds = dataset_config(wildcards.dataset)
+    attack = attack or wildcards.attack
     spec = {
         "dataset": {"name": dataset_name(wildcards.dataset), "options": ds["options"]},
         "evaluation": ds["evaluation"],
         "batch_size": ds["attacks"]["batch_size"],
-        "attack": {
-            "name": wildcards.attack,
-            "settings": ds["attacks"]["methods"][wildcards.attack],
-        },
+        "attack": {"name": attack, "settings": ds["attacks"]["methods"][attack]},
         "seed": ds["attacks"]["seed"],
     }
     return json.dumps(spec, sort_keys=True)
@@ -649,7 +702,7 @@ def gpu_count(wildcards):
 def paper_rows(table):
     """JSON {dataset label: {our row label: the paper's}} of one compared table ("null":
     rows already use the paper's labels)."""
-    if table in ("table2", "table3", "table4"):
+    if table in ("table2", "table3", "table4", "table13"):
         tcfg = config["tables"][table]
         datasets = {tcfg["dataset"]: tcfg.get("surrogates")}
     elif table == "table12":

@@ -30,6 +30,7 @@ TABLE_SECTIONS = {
     "table6": ("Table VI", "explain"),
     "table7": ("Table VII", "explain"),
     "table8": ("Table VIII", "explain"),
+    "table13": ("Table XIII", "asr"),
     "table12": ("Table XII", "accuracy"),
 }
 
