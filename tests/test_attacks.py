@@ -58,7 +58,7 @@ ALL_ATTACKS = ["pgd", "mi", "di", "dim"]
 
 
 def test_registry_names() -> None:
-    assert ATTACKS.names() == ["di", "dim", "mi", "pgd"]
+    assert ATTACKS.names() == ["autoattack", "di", "dim", "mi", "pgd"]
 
 
 @pytest.mark.parametrize("name", ALL_ATTACKS)

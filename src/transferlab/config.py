@@ -161,11 +161,19 @@ def _check_attacks(config: dict[str, Any]) -> None:
             _check_table7(tcfg, ds, ds_key)
             continue
         methods = ds.get("attacks", {}).get("methods", {})
+        modes_key = f"{key}.modes" if "modes" in tcfg else "modes"
         for attack in tcfg.get("attacks", ["pgd"]):
             if attack not in methods:
                 raise ConfigError(
                     f"{key}.attacks: {attack!r} is not in datasets.{ds_key}.attacks.methods; "
                     f"allowed: {', '.join(methods)}"
+                )
+            if "targeted" in tcfg.get("modes", config["modes"]) and not (
+                ATTACKS.get(attack).supports_targeted
+            ):
+                raise ConfigError(
+                    f"{key}.attacks: {attack!r} has no targeted mode, but {modes_key} includes "
+                    f"'targeted'; run {attack!r} in a table with modes [untargeted] only"
                 )
         _check_unique(f"{key}.budgets", tcfg.get("budgets", []))
         for budget in tcfg.get("budgets", []):
