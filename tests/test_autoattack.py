@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -130,14 +131,25 @@ def test_file_records_fooling_rate_before_and_after_rounding(crafted) -> None:
     assert len(adv) == len(x)
 
 
-def test_autoattack_is_seeded_by_its_generator_and_leaves_the_global_rng_alone(crafted) -> None:
-    """The package seeds torch's global generator before each stage: the seed comes from
-    the batch's generator and the caller's global state is restored."""
+def test_autoattack_is_seeded_by_its_generator_and_leaves_global_state_alone(crafted) -> None:
+    """The package seeds torch's global generator before each stage and clears the trace
+    function: the seed comes from the batch's generator, and both are restored."""
     model, x, y = crafted["model"], crafted["x"], crafted["y"]
     attack = build_attack("autoattack", eps=EPS / 255)
     stored = stored_pixels(crafted["files"]["autoattack"])
     before = torch.get_rng_state()
-    x_adv = run_attack(attack, model, x, y, N, 0)
+    previous_trace = sys.gettrace()
+
+    def tracer(frame: Any, event: str, arg: Any) -> None:  # a caller's tracer (coverage)
+        return None
+
+    sys.settrace(tracer)
+    try:
+        x_adv = run_attack(attack, model, x, y, N, 0)
+        trace_after = sys.gettrace()
+    finally:
+        sys.settrace(previous_trace)
+    assert trace_after is tracer
     assert torch.equal(torch.get_rng_state(), before)
     # run_attack's batch-0 generator with seed 0 is what crafting used
     assert torch.equal(torch.floor(x_adv * 255 + 0.5).to(torch.uint8), stored)

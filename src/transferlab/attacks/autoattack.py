@@ -22,6 +22,7 @@ An ``EnsembleSurrogate`` is attacked through its ``forward`` (mean logits).
 
 from __future__ import annotations
 
+import sys
 from typing import Any, ClassVar
 
 import torch
@@ -98,12 +99,18 @@ class AutoAttack(Attack):
         with torch.no_grad():
             num_classes = int(model(x[:1]).shape[1])
         devices = [x.device] if x.device.type == "cuda" else []
-        # The package seeds torch's global generators before every stage.
-        with torch.random.fork_rng(devices=devices):
-            adversary = PackageAutoAttack(
-                model, norm="Linf", eps=self.eps, version=VERSION, seed=seed, device=x.device
-            )
-            adversary.apgd_targeted.n_target_classes = min(TARGET_CLASSES, num_classes - 1)
-            adversary.fab.n_target_classes = min(TARGET_CLASSES, num_classes - 1)
-            x_adv, _ = adversary.run_standard_evaluation(x, y, batch_size=len(x))
+        # The package seeds torch's global generators before every stage, and its
+        # dynamic-defense check ends with sys.settrace(None) (a caller's tracer, e.g.
+        # coverage, would stop): both are put back afterwards.
+        trace = sys.gettrace()
+        try:
+            with torch.random.fork_rng(devices=devices):
+                adversary = PackageAutoAttack(
+                    model, norm="Linf", eps=self.eps, version=VERSION, seed=seed, device=x.device
+                )
+                adversary.apgd_targeted.n_target_classes = min(TARGET_CLASSES, num_classes - 1)
+                adversary.fab.n_target_classes = min(TARGET_CLASSES, num_classes - 1)
+                x_adv, _ = adversary.run_standard_evaluation(x, y, batch_size=len(x))
+        finally:
+            sys.settrace(trace)
         return x_adv.detach()
