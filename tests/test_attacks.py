@@ -58,7 +58,7 @@ ALL_ATTACKS = ["pgd", "mi", "di", "dim"]
 
 
 def test_registry_names() -> None:
-    assert ATTACKS.names() == ["di", "dim", "mi", "pgd"]
+    assert ATTACKS.names() == ["autoattack", "di", "dim", "mi", "pgd"]
 
 
 @pytest.mark.parametrize("name", ALL_ATTACKS)
@@ -310,7 +310,7 @@ def test_default_step_size_rule() -> None:
 
 
 def test_bad_arguments_are_rejected() -> None:
-    with pytest.raises(UnknownNameError, match="allowed: di, dim, mi, pgd"):
+    with pytest.raises(UnknownNameError, match="allowed: autoattack, di, dim, mi, pgd"):
         build_attack("fgsm")
     with pytest.raises(ValueError, match="unknown setting.*decay"):
         build_attack("pgd", decay=1.0)

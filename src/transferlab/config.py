@@ -197,6 +197,13 @@ def _check_attacks(config: dict[str, Any]) -> None:
                     f"{key}.attacks: {attack!r} is not in datasets.{ds_key}.attacks.methods; "
                     f"allowed: {', '.join(methods)}"
                 )
+            # Tables II-IV craft every mode in `modes`; Table XIII runs AutoAttack untargeted.
+            if "targeted" in config["modes"] and not ATTACKS.get(attack).supports_targeted:
+                raise ConfigError(
+                    f"{key}.attacks: {attack!r} has no targeted mode, but modes includes "
+                    f"'targeted' and {table} crafts every mode; list {attack!r} in "
+                    "tables.table13 instead (untargeted)"
+                )
         _check_table_budgets(key, tcfg, config, ds_key)
         _check_table_surrogates(key, tcfg, ds, ds_key)
 

@@ -22,11 +22,11 @@ from transferlab.checkpoints import load_model, load_model_record
 from transferlab.store import (
     dequantize_images,
     load_adversarial,
-    quantize_images,
+    quantize_within_budget,
     sha256_of_file,
     write_adversarial,
 )
-from transferlab.transfer import evaluate_transfer, predict_labels
+from transferlab.transfer import evaluate_transfer, fooling_rate, predict_labels
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,8 +162,12 @@ def _craft_sets(
         x_adv = run_attack(
             attacker, model, x, y, batch_size, seed, device=device, y_target=y_target
         )
-        pixels = quantize_images(x_adv)
-        # The surrogate's own predictions must be on what is stored, not on the float AEs.
+        # Stored AEs are 8-bit; rounding can leave the ε-ball only by float overshoot, and
+        # projecting back keeps every stored AE within budget (counts go into the file).
+        pixels, projection = quantize_within_budget(x_adv, x, eps)
+        # The surrogate's own predictions must be on what is stored, not on the float AEs;
+        # FP on the float AEs documents what rounding costs the white-box attack.
+        pred_float = predict_labels(model, x_adv, batch_size, device=device)
         pred_adv = predict_labels(model, dequantize_images(pixels), batch_size, device=device)
         write_adversarial(
             out["path"],
@@ -183,14 +187,17 @@ def _craft_sets(
                 "seed": seed,
                 "surrogate_checkpoint": str(surrogate_path),
                 "surrogate_sha256": sha,
+                "fp_before_rounding": fooling_rate(pred_float, y, y_target),
+                "fp_after_rounding": fooling_rate(pred_adv, y, y_target),
+                **projection,
                 **surrogate_attrs,
             },
         )
-        hit = pred_adv == (y_target if targeted else y)
-        success = float(hit.float().mean()) if targeted else float((~hit).float().mean())
         log(
-            f"{attack['name']} {out['mode']} eps={out['eps']}/255: {len(y)} AEs, "
-            f"white-box success {100 * success:.1f}% -> {out['path']}"
+            f"{attack['name']} {out['mode']} eps={out['eps']}/255: {len(y)} AEs, white-box "
+            f"success {100 * fooling_rate(pred_adv, y, y_target):.1f}% (float AEs "
+            f"{100 * fooling_rate(pred_float, y, y_target):.1f}%, "
+            f"{projection['projected_pixels']} pixels projected) -> {out['path']}"
         )
 
 

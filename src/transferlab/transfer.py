@@ -23,13 +23,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from transferlab.store import AdversarialSet
+from transferlab.store import L_INF_TOLERANCE, AdversarialSet, max_linf_distance
 
 if TYPE_CHECKING:
     import pandas as pd
-
-# Float slack of the exact L∞ check: (q − q_clean)/255 in float32 is within ~1e-7 of k/255.
-L_INF_TOLERANCE = 1e-6
 
 GROUP_COLUMNS = ("dataset", "surrogate", "attack", "mode", "eps", "target")
 
@@ -167,6 +164,17 @@ def transfer_success(
     return summarize_outcomes(outcomes, targeted=y_target is not None)
 
 
+def fooling_rate(pred_adv: Any, y: Any, y_target: Any | None = None) -> float:
+    """The surrogate's white-box success FP (SPEC §8) from its predictions on its AEs.
+
+    Untargeted: FP = mean 1[F(x') ≠ y]; targeted (``y_target`` = t given): mean 1[F(x') = t].
+    """
+    pred = as_labels(pred_adv, "pred_adv")
+    if y_target is not None:
+        return fraction(pred == as_labels(y_target, "y_target", len(pred)))
+    return fraction(pred != as_labels(y, "y", len(pred)))
+
+
 @torch.no_grad()
 def predict_labels(
     model: nn.Module,
@@ -231,7 +239,7 @@ def evaluate_transfer(
         )
     eps = float(adv_set.attrs["eps"])
     if len(x_adv):
-        distance = float((x_adv - x_clean.detach().cpu().float()).abs().max())
+        distance = max_linf_distance(adv_set.x_adv, x_clean)
         if distance > eps + L_INF_TOLERANCE:
             raise ValueError(
                 f"stored AEs of {adv_set.path} are {distance * 255:.2f}/255 from x_clean "

@@ -1,4 +1,4 @@
-"""L∞ transfer attacks (SPEC §7): PGD, MI, DI, DIM, one module each, in a registry.
+"""L∞ attacks (SPEC §7): PGD, MI, DI, DIM, AutoAttack, one module each, in a registry.
 
 ``build_attack(name, **settings)`` constructs a registered attack; every
 attack is called as ``attack(model, x, y, *, generator) -> x_adv`` and
@@ -12,7 +12,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from transferlab.attacks import di, dim, mi, pgd
+from transferlab.attacks import autoattack, di, dim, mi, pgd
+from transferlab.attacks.autoattack import AutoAttack
 from transferlab.attacks.base import (
     ATTACKS,
     NORM,
@@ -30,7 +31,7 @@ from transferlab.attacks.mi import MI, momentum_update
 from transferlab.attacks.pgd import PGD
 
 # The modules are imported for their registration side effect.
-_REGISTERED_MODULES = (pgd, mi, di, dim)
+_REGISTERED_MODULES = (pgd, mi, di, dim, autoattack)
 
 
 def attack_settings_names(name: str) -> list[str]:
@@ -40,7 +41,7 @@ def attack_settings_names(name: str) -> list[str]:
 
 
 def build_attack(name: str, **settings: Any) -> Attack:
-    """Instantiate the registered attack ``name`` (pgd, mi, di, dim) with ``settings``."""
+    """Instantiate the registered attack ``name`` (``ATTACKS.names()``) with ``settings``."""
     allowed = attack_settings_names(name)
     unknown = sorted(set(settings) - set(allowed))
     if unknown:
@@ -50,6 +51,7 @@ def build_attack(name: str, **settings: Any) -> Attack:
 
 __all__ = [
     "ATTACKS",
+    "AutoAttack",
     "DI",
     "DIM",
     "MI",

@@ -85,6 +85,8 @@ class Attack:
     """
 
     name: ClassVar[str] = "base"
+    # False for attacks with no targeted mode (AutoAttack); the config check reads it.
+    supports_targeted: ClassVar[bool] = True
 
     def __init__(
         self,
