@@ -36,7 +36,7 @@ TINY_CONFIG: dict[str, Any] = {
             },
             "metrics": {"n_samples": 16, "batch_size": 16},
             "evaluation": {"split": "test", "n_samples": 24},
-            "attacks": {"batch_size": 24, "methods": {"pgd": {"steps": 3}}},
+            "attacks": {"batch_size": 24, "methods": {"pgd": {"steps": 3}, "autoattack": {}}},
             "lgv": {"bases": ["st"], "optimizers": ["sgd"], "epochs": 1, "per_epoch": 2},
         }
     },
@@ -50,6 +50,7 @@ TINY_CONFIG: dict[str, Any] = {
             "target": "VGG16",
             "target_trainings": {"st": 1, "ls": 1, "at": 1},
         },
+        "table13": {"dataset": "digits", "seeds": [0], "n_samples": 8},
         "table8": {
             "dataset": "digits",
             "target": "VGG16",

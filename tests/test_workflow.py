@@ -53,7 +53,8 @@ def test_table2_has_every_row_budget_mode_and_target(built) -> None:
     assert (table["asr_mean"] <= table["asr_ci_high"] + 1e-9).all()
     sets = sorted(p.name for p in (built / "results/adversarial").rglob("*.h5"))
     # every surrogate × seed (Table VI) × modes × budgets, plus the LGV collections' sets
-    assert len(sets) == 6 * 2 * 2 * 2 + 2 * 2 * 2
+    # and AutoAttack's (Table XIII: 5 rows × seed 0 × untargeted × budgets)
+    assert len(sets) == 6 * 2 * 2 * 2 + 2 * 2 * 2 + 5 * 2
     assert (built / "results/tables/table2.md").read_text().startswith("# Table II")
 
 
@@ -210,6 +211,24 @@ def test_table8_targets_are_shared_with_table7_and_labelled_like_the_paper(
     text = proc.stdout + proc.stderr
     for target in ("at/tau1", "at/tau2", "ls/tau1"):
         assert text.count(f"output: results/models/digits/VGG16/{target}/seed0.pt") == 1
+
+
+def test_table13_is_autoattack_on_its_stated_subset(built) -> None:
+    from transferlab.store import load_adversarial
+
+    table = pd.read_csv(built / "results/tables/table13.csv")
+    assert list(pd.unique(table["surrogate"])) == ["ST", "LS tau=1", "LS tau=2", "AT", "SAM"]
+    assert set(table["attack"]) == {"AUTOATTACK"} and set(table["mode"]) == {"untargeted"}
+    assert (table["n_seeds"] == 1).all() and set(table["eps"]) == {"4/255", "16/255"}
+    text = (built / "results/tables/table13.md").read_text()
+    assert "the first 8 test images and surrogate seeds [0]" in text
+    adv = load_adversarial(
+        built / "results/adversarial/digits/ResNet18/st/tau1/seed0/autoattack/untargeted-eps16.h5"
+    )
+    assert len(adv.index) == 8
+    assert {"fp_before_rounding", "fp_after_rounding", "projected_pixels"} <= set(adv.attrs)
+    compare = pd.read_csv(built / "results/compare/table13.csv")
+    assert compare["paper_mean"].notna().any()
 
 
 def test_claims_have_a_verdict_for_every_claim(built) -> None:
