@@ -63,6 +63,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         device=_resolve_device(args.device),
         log=_log,
         stop_after_epoch=args.stop_after_epoch,
+        compile_model=args.compile,
     )
     if args.record and record:
         atomic_write_text(args.record, json.dumps(record, indent=2, default=str) + "\n")
@@ -122,6 +123,7 @@ def cmd_attack(args: argparse.Namespace) -> None:
         device=_resolve_device(args.device),
         log=_log,
         images=images,
+        precision=spec.get("precision", "fp32"),
     )
     if args.targets:
         # In the same process: a separate job would pay torch's import (~3 s) again.
@@ -408,6 +410,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stop-after-epoch", type=int, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the model (an execution option, not part of the spec)",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("table12", help="Table XII from model records")
