@@ -22,9 +22,11 @@ def _log(message: str) -> None:
 def _resolve_device(name: str) -> str:
     import torch
 
+    from transferlab.gpu_assignment import assigned_device
+
     if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return name
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return assigned_device(name)
 
 
 def _set_threads(threads: int) -> None:

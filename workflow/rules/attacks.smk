@@ -24,6 +24,7 @@ rule attack:
     threads: config["threads"]
     resources:
         gpu=gpu_count,
+        gpu_slots=gpu_count,
         cpus_per_gpu=lambda wc, threads: threads,
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 120 * attempt,
