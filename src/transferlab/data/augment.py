@@ -114,9 +114,9 @@ class InMemoryTrainingData(TrainingData):
         order = torch.randperm(n, generator=generator)
         offsets = torch.randint(0, 2 * self.pad + 1, (n, 2), generator=generator)
         flips = torch.randint(0, 2, (n,), generator=generator).bool() if self.flip else None
-        if self.device.type != "cpu":
-            order, offsets = order.to(self.device), offsets.to(self.device)
-            flips = None if flips is None else flips.to(self.device)
+        # one copy per epoch to where the images are (a no-op on the CPU)
+        order, offsets = order.to(self.device), offsets.to(self.device)
+        flips = None if flips is None else flips.to(self.device)
         stop = n - n % batch_size if drop_last else n
         return self._epoch(order, offsets, flips, batch_size, stop)
 
