@@ -223,7 +223,7 @@ def device_batches_match(device: torch.device) -> bool:
 
 # ------------------------------------------------------------------------- the DAG's jobs
 
-JOB = re.compile(r"^(?:local)?rule (\w+):$")
+JOB = re.compile(r"^\s*(?:local)?rule (\w+):$")  # indented inside group jobs
 WILDCARDS = re.compile(r"^\s+wildcards: (.*)$")
 
 
@@ -279,7 +279,7 @@ def project(
             )
         elif rule == "attack":
             n = ds["evaluation"]["n_samples"] * len(config["modes"]) * len(config["budgets"])
-            steps = ds["attacks"]["methods"][wc["attack"]].get("steps", 20)
+            steps = ds["attacks"]["methods"].get(wc["attack"], {}).get("steps", 20)
             rate = ae_per_second(wc["dataset"])
             seconds = n / rate * (1 + len(ds["targets"]) / (3 * steps))
         elif rule == "measure":
@@ -343,6 +343,87 @@ def precision_report(steps_device: torch.device) -> list[str]:
     return lines
 
 
+# ------------------------------------------------------------------------- FLOP plan
+
+# Step cost of each mechanism relative to ST, measured on the CPU
+# (benchmarks/results/bench_mechanisms.md, AT at k = 10 steps); augmentations ≈ 1.
+CPU_MECHANISM_FACTOR = {
+    "sam": 1.83,
+    "ir": 2.36,
+    "jr": 2.33,
+    "er": 3.01,
+    "sam_ir": 4.68,
+    "sam_jr": 4.94,
+    "at": 6.72,
+}
+N_TRAIN = {"cifar10": 50000, "imagenette": 9469, "digits": 1437}
+
+
+def train_flops_per_image(arch: dict[str, Any], size: int) -> float:
+    """FLOPs of one image's forward + backward (weights and input), counted by
+    torch.utils.flop_counter on a batch of 2."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    spec = {k: v for k, v in arch.items() if k not in ("training", "pretrained")}
+    model = build_model(**spec, num_classes=10, mean=MEAN, std=STD).train()
+    x = torch.rand(2, 3, size, size, requires_grad=True)
+    with FlopCounterMode(display=False) as counter:
+        F.cross_entropy(model(x), torch.zeros(2, dtype=torch.int64)).backward()
+    return counter.get_total_flops() / 2
+
+
+def flop_plan(jobs: list[tuple[str, dict[str, str]]], config: dict[str, Any]) -> list[str]:
+    """PFLOPs per rule of a DAG: train = epochs·N·flops(arch)·factor(method);
+    attack = n_eval·modes·budgets·steps·flops(surrogate) (an input-gradient step costs
+    about a training step's FLOPs) + one forward (flops/3) per AE and target;
+    measure (exact σ) = n·(1 + 2C)·flops/3 with C = 10 classes."""
+    sizes = {"cifar10": 32, "imagenette": 224, "digits": 8}
+    per_image: dict[tuple[str, str], float] = {}
+
+    def flops(ds_key: str, arch_key: str) -> float:
+        if (ds_key, arch_key) not in per_image:
+            arch = config["datasets"][ds_key]["architectures"][arch_key]
+            size = config["datasets"][ds_key]["options"].get("size", sizes[ds_key])
+            per_image[(ds_key, arch_key)] = train_flops_per_image(arch, size)
+        return per_image[(ds_key, arch_key)]
+
+    totals: dict[str, list[float]] = {}
+    for rule, wc in jobs:
+        value = 0.0
+        if rule in ("train", "attack", "measure"):
+            ds = config["datasets"][wc["dataset"]]
+            f = flops(wc["dataset"], wc["arch"])
+        if rule == "train":
+            arch = ds["architectures"][wc["arch"]]
+            epochs = {**ds["training"], **arch.get("training", {})}["epochs"]
+            factor = CPU_MECHANISM_FACTOR.get(wc["method"], 1.0)
+            value = epochs * N_TRAIN[wc["dataset"]] * f * factor
+        elif rule == "attack":
+            n = ds["evaluation"]["n_samples"] * len(config["modes"]) * len(config["budgets"])
+            steps = ds["attacks"]["methods"].get(wc["attack"], {}).get("steps", 20)
+            targets = sum(flops(wc["dataset"], t) for t in ds["targets"])
+            value = n * (steps * f + targets / 3)
+        elif rule == "measure":
+            value = ds["metrics"]["n_samples"] * 21 * f / 3
+        key = f"{rule} {wc['dataset']}" if "dataset" in wc else rule
+        entry = totals.setdefault(key, [0, 0.0])
+        entry[0] += 1
+        entry[1] += value
+    lines = ["| data set | arch | train GFLOP / image (fwd+bwd) |", "|---|---|---|"]
+    lines += [f"| {d} | {a} | {v / 1e9:.2f} |" for (d, a), v in sorted(per_image.items())]
+    lines += ["", "| rule | jobs | PFLOP |", "|---|---|---|"]
+    for rule, (n, value) in sorted(totals.items(), key=lambda kv: -kv[1][1]):
+        lines.append(f"| {rule} | {int(n)} | {value / 1e15:.0f} |")
+    total = sum(v for _, v in totals.values())
+    lines.append(f"| total | {len(jobs)} | {total / 1e15:.0f} |")
+    lines += ["", "| sustained TFLOP/s per GPU (assumed) | 1 GPU, hours | 8 GPUs, hours |"]
+    lines.append("|---|---|---|")
+    for rate in (25, 50, 100, 200):
+        hours = total / (rate * 1e12) / 3600
+        lines.append(f"| {rate} | {hours:.0f} | {hours / 8:.1f} |")
+    return lines
+
+
 # ------------------------------------------------------------------------- main
 
 
@@ -354,6 +435,9 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=Path("config.yaml"))
     parser.add_argument("--workers", type=int, default=8, help="plain loop's DataLoader workers")
     parser.add_argument("--precision-report", action="store_true")
+    parser.add_argument(
+        "--flop-plan", action="store_true", help="FLOP-count plan of --dry-run (no timing)"
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: 1 with --tiny)")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -361,6 +445,10 @@ def main() -> None:
         torch.set_num_threads(args.threads or 1)
     if args.precision_report:
         print("\n".join(precision_report(device)))
+        return
+    if args.flop_plan:
+        jobs = dag_jobs(args.dry_run.read_text())
+        print("\n".join(flop_plan(jobs, load_config(args.config))))
         return
     tiny = args.tiny
     shapes = TINY if tiny else FULL

@@ -248,7 +248,7 @@ def test_device_resident_data_gives_the_cpu_batches() -> None:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for device in devices:
         moved = cpu.to(device)
-        assert moved.images.device.type == device and moved.images.data_ptr() != x.data_ptr()
+        assert moved.images.device.type == device
         for (a, b), (c, d) in zip(_epochs(cpu, 5), _epochs(moved, 5), strict=True):
             assert torch.equal(a, c) and torch.equal(b, d)
 
