@@ -340,6 +340,26 @@ def precision_report(steps_device: torch.device) -> list[str]:
         reg = f"{abs(r16 - r32) / abs(r32):.1e}" if abs(r32) > 1e-6 else "-"
         cos = float(F.cosine_similarity(g32, g16, dim=0))
         lines.append(f"| {name} | {abs(l16 - l32) / abs(l32):.1e} | {reg} | {cos:.4f} |")
+    # The metrics, computed as if autocast reached them (the library disables it there).
+    from transferlab.smoothness import exact_top_eigenvalue
+
+    model = copy.deepcopy(base).eval()
+    sigma = {}
+    input_grad = {}
+    for precision in ("fp32", "bf16"):
+        with autocast(steps_device, precision):
+            sigma[precision] = exact_top_eigenvalue(model, x, y).double()
+            xr = x.clone().requires_grad_(True)
+            loss = F.cross_entropy(model(xr), y, reduction="sum")
+            input_grad[precision] = torch.autograd.grad(loss, xr)[0].flatten(1)
+    rel = ((sigma["bf16"] - sigma["fp32"]).abs() / sigma["fp32"].abs()).median()
+    cos = F.cosine_similarity(input_grad["fp32"], input_grad["bf16"], dim=1)
+    lines += [
+        "",
+        f"smoothness sigma (Def. 1, exact): median per-sample rel. change {float(rel):.1e}",
+        f"input gradient (Def. 2): per-sample cosine fp32 vs bf16, min {float(cos.min()):.4f}, "
+        f"median {float(cos.median()):.4f}",
+    ]
     return lines
 
 
