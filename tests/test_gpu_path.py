@@ -283,3 +283,15 @@ def test_gpu_benchmark_runs_tiny_on_cpu() -> None:
     assert "projected GPU time of configs/digits.yaml at bf16" in out
     train_line = next(line for line in out.splitlines() if line.startswith("| train |"))
     assert int(train_line.split("|")[2]) > 0  # the dry run's training jobs were counted
+
+
+def test_bf16_training_runs_end_to_end_and_is_recorded(tmp_path) -> None:
+    torch.set_num_threads(1)
+    fp32 = train_model(spec(epochs=1, warmup_epochs=0), tmp_path / "a.pt", log=lambda m: None)
+    run = spec(epochs=1, warmup_epochs=0, precision="bf16")
+    bf16 = train_model(run, tmp_path / "b.pt", log=lambda m: None)
+    assert bf16["training"]["precision"] == "bf16" and bf16["fingerprint"] != fp32["fingerprint"]
+    a = load_model_record(tmp_path / "a.pt")["state_dict"]
+    b = load_model_record(tmp_path / "b.pt")["state_dict"]
+    assert any(not torch.equal(a[k], b[k]) for k in a)  # autocast was on
+    assert abs(bf16["metrics"]["train_acc"] - fp32["metrics"]["train_acc"]) < 0.2
