@@ -232,7 +232,9 @@ def dag_jobs(dry_run: str) -> list[tuple[str, dict[str, str]]]:
     jobs: list[tuple[str, dict[str, str]]] = []
     for line in dry_run.splitlines():
         if m := JOB.match(line):
-            jobs.append((m.group(1), {}))
+            # attack_<dataset> and autoattack_<dataset> are the per-data-set attack rules
+            rule = "attack" if re.fullmatch(r"(auto)?attack_\w+", m.group(1)) else m.group(1)
+            jobs.append((rule, {}))
         elif (m := WILDCARDS.match(line)) and jobs:
             jobs[-1][1].update(kv.split("=", 1) for kv in m.group(1).split(", "))
     return jobs

@@ -37,16 +37,23 @@ TINY_CONFIG: dict[str, Any] = {
             "metrics": {"n_samples": 16, "batch_size": 16},
             "evaluation": {"split": "test", "n_samples": 24},
             "attacks": {"batch_size": 24, "methods": {"pgd": {"steps": 3}}},
+            "lgv": {"bases": ["st"], "optimizers": ["sgd"], "epochs": 1, "per_epoch": 2},
         }
     },
     "budgets": [4, 16],
     "modes": ["untargeted", "targeted"],
     "tables": {
         "table2": {"dataset": "digits"},
+        "table5": {"dataset": "digits"},
         "table7": {
             "dataset": "digits",
             "target": "VGG16",
             "target_trainings": {"st": 1, "ls": 1, "at": 1},
+        },
+        "table8": {
+            "dataset": "digits",
+            "target": "VGG16",
+            "target_trainings": [["at", 1], ["at", 2], ["ls", 1]],
         },
     },
 }

@@ -21,7 +21,7 @@ def rule_commands() -> dict[str, str]:
     for path in sorted(RULES.glob("*.smk")):
         text = path.read_text()
         for block in re.split(r"(?m)^\s*rule\b", text)[1:]:
-            name = block.split(":", 1)[0].strip() or re.search(r'f"{(\w+)}"', block).group(1)
+            name = block.split(":", 1)[0].strip() or re.search(r'f"([\w{}]+)"', block).group(1)
             digested = re.findall(r'command_digest\("([a-z0-9-]+)"\)', block)
             runs = re.findall(r"python -m transferlab ([a-z0-9-]+)", block)
             if not runs:

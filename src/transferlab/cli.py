@@ -71,6 +71,19 @@ def cmd_train(args: argparse.Namespace) -> None:
         atomic_write_text(args.record, json.dumps(record, indent=2, default=str) + "\n")
 
 
+def cmd_lgv(args: argparse.Namespace) -> None:
+    from transferlab.lgv import build_collection
+
+    _set_threads(args.threads)
+    build_collection(
+        json.loads(args.spec),
+        args.out,
+        device=_resolve_device(args.device),
+        log=_log,
+        stop_after_epoch=args.stop_after_epoch,
+    )
+
+
 def cmd_table12(args: argparse.Namespace) -> None:
     from transferlab.checkpoints import atomic_write_text
     from transferlab.tables import render_mean_std_markdown, table12
@@ -104,7 +117,7 @@ def cmd_table12(args: argparse.Namespace) -> None:
 
 
 def cmd_attack(args: argparse.Namespace) -> None:
-    from transferlab.crafting import craft_adversarial_sets, evaluation_set
+    from transferlab.crafting import craft_adversarial_sets, craft_collection_sets, evaluation_set
 
     transfer_args = (args.targets, args.out, args.samples)
     if any(transfer_args) and not all(transfer_args):
@@ -114,19 +127,24 @@ def cmd_attack(args: argparse.Namespace) -> None:
     outputs = json.loads(args.outputs)
     # loaded once for crafting and transfer (ImageNette decodes every image)
     images = evaluation_set(spec["dataset"], spec["evaluation"])
-    craft_adversarial_sets(
-        args.model,
-        outputs,
-        dataset=spec["dataset"],
-        evaluation=spec["evaluation"],
-        attack=spec["attack"],
-        batch_size=spec["batch_size"],
-        seed=spec["seed"],
-        device=_resolve_device(args.device),
-        log=_log,
-        images=images,
-        precision=spec.get("precision", "fp32"),
-    )
+    settings = {
+        "dataset": spec["dataset"],
+        "evaluation": spec["evaluation"],
+        "attack": spec["attack"],
+        "batch_size": spec["batch_size"],
+        "seed": spec["seed"],
+        "device": _resolve_device(args.device),
+        "log": _log,
+        "images": images,
+        "precision": spec.get("precision", "fp32"),
+    }
+    if args.collection:
+        # an LGV collection attacked as an ensemble (SPEC §7 "LGV")
+        craft_collection_sets(
+            args.model, outputs, members_per_step=spec["members_per_step"], **settings
+        )
+    else:
+        craft_adversarial_sets(args.model, outputs, **settings)
     if args.targets:
         # In the same process: a separate job would pay torch's import (~3 s) again.
         _evaluate_and_write(args, args.model, [out["path"] for out in outputs], spec, images=images)
@@ -192,14 +210,66 @@ def cmd_asr_table(args: argparse.Namespace) -> None:
     )
     df = df.assign(dataset=spec["dataset"], eps=df["eps"] / 255, attack=df["attack"].str.upper())
     table = aggregate_asr(df)
-    if args.markdown:
-        text = (
-            f"# {spec['title']}\n\nASR in %, mean±std over seeds; U = untargeted, T = targeted.\n\n"
+    table["eps_label"] = table["eps"].map(lambda e: f"{round(e * 255)}/255")
+    intervals = spec.get("intervals")
+    if intervals:
+        from transferlab.bootstrap import asr_bootstrap_intervals, asr_table_samples
+
+        samples = asr_table_samples(
+            spec["inputs"],
+            dataset=spec["dataset"],
+            attacks=spec["attacks"],
+            budgets=spec["budgets"],
         )
-        text += render_markdown(table, surrogate_order=surrogates)
+        ci = asr_bootstrap_intervals(
+            samples, resamples=intervals["resamples"], seed=intervals["seed"]
+        )
+        keys = ["dataset", "surrogate", "attack", "mode", "eps_label", "target"]
+        ci = ci.rename(columns={"eps": "eps_label"})
+        table = table.merge(ci, on=keys, how="left", validate="one_to_one")
+    if args.markdown:
+        text = f"# {spec['title']}\n\nASR in %, mean±std over seeds; U = untargeted, T = targeted."
+        if spec.get("note"):
+            text += " " + spec["note"]
+        if intervals:
+            text += (
+                f" The CSV adds each cell's 95 % bootstrap interval (asr_ci_low, asr_ci_high; "
+                f"{intervals['resamples']} resamples of seeds and evaluation images)."
+            )
+        text += "\n\n" + render_markdown(
+            table.drop(columns="eps_label"), surrogate_order=surrogates
+        )
         atomic_write_text(args.markdown, text)
-    table["eps"] = table["eps"].map(lambda e: f"{round(e * 255)}/255")
+    table = table.assign(eps=table["eps_label"]).drop(columns="eps_label")
+    if spec.get("lgv_rows"):
+        from transferlab.config import split_lgv_label
+
+        rows = table["surrogate"].map(split_lgv_label)
+        table["surrogate"] = rows.str[0]
+        table.insert(table.columns.get_loc("surrogate") + 1, "lgv", rows.str[1])
     atomic_write_text(args.out, table.round(4).to_csv(index=False))
+    _log(f"wrote {args.out} ({len(table)} rows)")
+
+
+def cmd_table8(args: argparse.Namespace) -> None:
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.table8 import render_table8_markdown, table8, transfer_rows
+
+    _set_threads(args.threads)
+    spec = json.loads(args.spec)
+    per_seed = transfer_rows(
+        spec["entries"],
+        spec["targets"],
+        dataset=spec["dataset"],
+        evaluation=spec["evaluation"],
+        batch_size=spec["batch_size"],
+        device=_resolve_device(args.device),
+        log=_log,
+    )
+    table = table8(per_seed, spec["label"], list(spec["targets"]))
+    atomic_write_text(args.out, table.to_csv(index=False))
+    title = f"Table VIII: transfer to targets trained off D ({spec['label']})"
+    atomic_write_text(args.markdown, render_table8_markdown(table, title))
     _log(f"wrote {args.out} ({len(table)} rows)")
 
 
@@ -348,8 +418,9 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
     ours = pd.read_csv(args.ours, keep_default_na=True)
     rows = json.loads(args.rows) if args.rows else None
+    budgets = json.loads(args.budgets) if args.budgets else None
     try:
-        comparison = compare_table(args.table, ours, rows)
+        comparison = compare_table(args.table, ours, rows, budgets)
     except ValueError as err:
         raise SystemExit(f"error: comparing {args.ours} with the paper: {err}") from None
     atomic_write_text(args.out, comparison.cells.to_csv(index=False))
@@ -381,6 +452,27 @@ def cmd_compare_summary(args: argparse.Namespace) -> None:
     atomic_write_text(args.out, summary.round(4).to_csv(index=False))
     _write_renderings(render_summary_markdown(summary), args)
     _log(f"wrote {args.out} ({len(summary)} tables)")
+
+
+def cmd_claims(args: argparse.Namespace) -> None:
+    from transferlab.checkpoints import atomic_write_text
+    from transferlab.claims import check_claims, claims_inputs, render_claims_markdown
+
+    spec, settings = json.loads(args.spec), json.loads(args.settings)
+    inputs = claims_inputs(spec["entries"], spec["similarity"])
+    _log(f"claims: {len(inputs.models)} surrogate models, {settings['resamples']} resamples")
+    frame = check_claims(
+        inputs,
+        resamples=settings["resamples"],
+        seed=settings["seed"],
+        mode=settings.get("mode", "untargeted"),
+        budget_position=settings.get("budget_position"),
+    )
+    atomic_write_text(args.out, frame.to_csv(index=False))
+    _write_renderings(render_claims_markdown(frame), args)
+    for row in frame.itertuples(index=False):
+        _log(f"{row.dataset} {row.claim}: {row.verdict}")
+    _log(f"wrote {args.out} ({len(frame)} claims)")
 
 
 def cmd_report_pages(args: argparse.Namespace) -> None:
@@ -419,6 +511,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("lgv", help="fine-tune a surrogate into an LGV collection (resumable)")
+    p.add_argument("--spec", required=True, help="JSON: base, dataset, lgv, seed (see lgv.py)")
+    p.add_argument("--out", required=True, help="collection file to write (.pt)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--stop-after-epoch", type=int, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_lgv)
+
+    p = sub.add_parser("table8", help="Table VIII: stored PGD AEs on targets trained off D")
+    p.add_argument("--spec", required=True, help="JSON: entries, targets, dataset, evaluation")
+    p.add_argument("--out", required=True, help="table CSV")
+    p.add_argument("--markdown", required=True)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=cmd_table8)
+
     p = sub.add_parser("table12", help="Table XII from model records")
     p.add_argument("--models", required=True, help="JSON list of {record, model, role, arch}")
     p.add_argument("--out", required=True)
@@ -434,6 +542,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", help="JSON {label: model path}: also evaluate transfer")
     p.add_argument("--out", help="transfer summary CSV (with --targets)")
     p.add_argument("--samples", help="per-sample transfer outcomes, .csv.gz (with --targets)")
+    p.add_argument(
+        "--collection",
+        action="store_true",
+        help="--model is an LGV collection, attacked as an ensemble (spec: members_per_step)",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=cmd_attack)
@@ -516,6 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", required=True, help="table2, table3, table4, table6, table7, table12")
     p.add_argument("--ours", required=True, help="our tidy table CSV")
     p.add_argument("--rows", help="JSON {dataset label: {our row label: paper row label}}")
+    p.add_argument("--budgets", help="JSON {dataset label: {our eps label: paper eps label}}")
     p.add_argument("--out", required=True, help="cells CSV")
     p.add_argument("--columns", required=True, help="per-column Spearman CSV")
     p.add_argument("--markdown")
@@ -528,6 +642,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown")
     p.add_argument("--html", help="the Markdown as an HTML page for the report")
     p.set_defaults(func=cmd_compare_summary)
+
+    p = sub.add_parser("claims", help="the paper's claims: statistic, bootstrap interval, verdict")
+    p.add_argument("--spec", required=True, help="JSON: entries (per surrogate) and similarity")
+    p.add_argument("--settings", required=True, help="JSON: resamples, seed, mode, budget_position")
+    p.add_argument("--out", required=True, help="claims CSV")
+    p.add_argument("--markdown")
+    p.add_argument("--html", help="the Markdown as an HTML page for the report")
+    p.set_defaults(func=cmd_claims)
 
     p = sub.add_parser("report-pages", help="HTML pages of tables' Markdown for the report")
     p.add_argument("--markdown", nargs="+", required=True)

@@ -86,10 +86,35 @@ def _imported_modules(
             base = ".".join([*anchor, *([node.module] if node.module else [])])
         else:
             base = node.module or ""
-        found.add(base)
-        # ``from transferlab.data import cifar10`` imports a submodule, not a name.
-        found.update(f"{base}.{alias.name}" for alias in node.names)
+        # ``from transferlab.data import cifar10`` imports a submodule, not a name; and
+        # ``from transferlab import __version__`` a constant. Either way the module itself
+        # only runs its top level (a parent, added by module_closure), so the imports
+        # inside its functions enter the closure only when one of its functions or classes
+        # is imported.
+        names = [alias.name for alias in node.names]
+        submodules = [f"{base}.{n}" for n in names if module_file(f"{base}.{n}", root)]
+        found.update(submodules)
+        others = [n for n in names if module_file(f"{base}.{n}", root) is None]
+        if others and _defines_callable(base, others, root):
+            found.add(base)
     return {name for name in found if module_file(name, root) is not None}
+
+
+def _defines_callable(module: str, names: list[str], root: Path) -> bool:
+    """Whether ``module`` defines one of ``names`` (or ``*``) as something that may run code
+    when used: a function or class, or a name it re-binds from elsewhere."""
+    path = module_file(module, root)
+    if path is None:
+        return False
+    if "*" in names:
+        return True
+    constants = set()
+    for node in _parsed(path).body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        constants.update(t.id for t in targets if isinstance(t, ast.Name))
+    return any(name not in constants for name in names)
 
 
 def _parents(name: str) -> list[str]:

@@ -359,6 +359,22 @@ PAPER_COUNTERPARTS: dict[str, PaperCounterpart] = {
         ("mode", "eps", "target"),
         "ASR %",
     ),
+    "table5": PaperCounterpart(
+        "Table V",
+        "table5_cifar10_lgv",
+        ("CIFAR-10",),
+        ("surrogate", "lgv"),
+        ("mode", "eps", "target"),
+        "ASR %",
+    ),
+    "table13": PaperCounterpart(
+        "Table XIII",
+        "table13_autoattack",
+        ("CIFAR-10", "ImageNette"),
+        ("surrogate",),
+        ("eps", "target"),
+        "ASR %",
+    ),
     "table7": PaperCounterpart(
         "Table VII",
         "table7_cifar10_similarity",
@@ -366,6 +382,14 @@ PAPER_COUNTERPARTS: dict[str, PaperCounterpart] = {
         ("surrogate",),
         ("target_training",),
         "cosine similarity (ST row + increment)",
+    ),
+    "table8": PaperCounterpart(
+        "Table VIII",
+        "table8_cifar10_dprime_targets",
+        ("CIFAR-10",),
+        ("surrogate",),
+        ("target_training", "mode"),
+        "ASR %",
     ),
     "table12": PaperCounterpart(
         "Table XII", "table12_accuracy", ("CIFAR-10", "ImageNette"), ("model",), ("statistic",), "%"
@@ -415,6 +439,21 @@ def _absolute_similarity(frame: pd.DataFrame, value: str) -> pd.Series:
     return pd.Series(np.where(increment.to_numpy(), base + values, values), index=frame.index)
 
 
+def _at_columns_by_position(frame: pd.DataFrame) -> dict[str, str]:
+    """Table VIII's AT targets → the paper's labels by position, smallest ε first (its AT
+    columns are ε = 0.01 and 0.05; a data set's own AT grid need not hold those values)."""
+    from transferlab.reference import paper_table
+
+    def eps_of(label: str) -> float:
+        return float(label.split("eps=")[1])
+
+    at = "AT eps="
+    paper = paper_table(_counterpart("table8").paper)["target_training"]
+    theirs = sorted({t for t in paper if str(t).startswith(at)}, key=eps_of)
+    ours = sorted({t for t in frame["target_training"] if str(t).startswith(at)}, key=eps_of)
+    return dict(zip(ours, theirs, strict=False))
+
+
 def paper_frame(table: str) -> pd.DataFrame:
     """The paper's numbers for ``table`` as tidy rows: dataset, row and column keys, mean, std
     (std NaN where the paper prints none)."""
@@ -435,6 +474,8 @@ def paper_frame(table: str) -> pd.DataFrame:
         frame = frame.assign(mean=_absolute_similarity(frame, "value"))
     elif "asr_mean" in frame.columns:
         frame = frame.rename(columns={"asr_mean": "mean", "asr_std": "std"})
+    elif table == "table8":
+        frame = frame.rename(columns={"asr": "mean"})
     else:
         frame = frame.rename(columns={"value": "mean"})
     if "std" not in frame.columns:
@@ -469,6 +510,8 @@ def our_frame(table: str, ours: pd.DataFrame) -> pd.DataFrame:
         frame = frame[frame["attack"].astype(str).str.upper() == "PGD"]  # the paper's attack
     if table == "table4":
         frame["attack"] = frame["attack"].str.upper()
+    if table == "table8":
+        frame["target_training"] = frame["target_training"].replace(_at_columns_by_position(frame))
     columns = ["dataset", *spec.row_keys, *spec.column_keys, "mean", "std"]
     _require_columns(frame, table, columns)
     return frame[columns].reset_index(drop=True)
@@ -481,6 +524,24 @@ class TableComparison:
 
     cells: pd.DataFrame
     columns: pd.DataFrame
+    budget_map: dict[str, dict[str, str]] | None = None
+
+
+def _eps_value(label: str) -> float:
+    numerator, _, denominator = str(label).partition("/")
+    return float(numerator) / float(denominator or 1)
+
+
+def budget_map(table: str, budgets: Sequence[int]) -> dict[str, str]:
+    """Our ε labels → the paper's, by position: the smallest of ours is compared with the
+    paper's smallest, and so on (a data set's budgets need not be the paper's: a 16-px
+    digit needs larger ones than a 32-px CIFAR-10 image). Budgets beyond the paper's
+    count map to nothing (kept, not compared)."""
+    from transferlab.reference import paper_table
+
+    paper = sorted({str(e) for e in paper_table(_counterpart(table).paper)["eps"]}, key=_eps_value)
+    ours = [f"{b}/255" for b in sorted(budgets)]
+    return dict(zip(ours, paper, strict=False))
 
 
 def comparison_label(dataset: str, paper_dataset: str) -> str:
@@ -538,12 +599,15 @@ def compare_table(
     table: str,
     ours: pd.DataFrame,
     rows: Mapping[str, Mapping[str, str]] | None = None,
+    budgets: Mapping[str, Mapping[str, str]] | None = None,
 ) -> TableComparison:
     """Compare one of our tables (``table2`` … ``table12``) with the paper's (SPEC §10).
 
     ``ours`` is the tidy CSV the workflow wrote. ``rows`` maps, per data-set label,
     our row labels onto the paper's (e.g. the last τ of a shorter grid → ``tau=5``);
     our rows it does not list are left out (Table XII's targets and off-table τ).
+    ``budgets`` maps, per data-set label, our ε labels onto the paper's
+    (``budget_map``: by position); the cells keep ours in ``ours_eps``.
 
     Per data set of ours: on a paper data set, values are compared — diff =
     ours − paper and within_2std = |diff| ≤ 2·paper_std (NA without a published
@@ -559,6 +623,7 @@ def compare_table(
     row_keys, column_keys = list(spec.row_keys), list(spec.column_keys)
     tidy, paper = our_frame(table, ours), paper_frame(table)
     cell_parts, column_parts = [], []
+    used_maps: dict[str, dict[str, str]] = {}
     for dataset, mine in tidy.groupby("dataset", sort=False):
         same = dataset in spec.datasets
         paper_dataset = dataset if same else spec.datasets[0]
@@ -572,6 +637,11 @@ def compare_table(
             raise ValueError(
                 f"{table}: no rows of {dataset} left to compare; check the row mapping"
             )
+        eps_map = dict((budgets or {}).get(dataset) or {})
+        eps_map = {o: p for o, p in eps_map.items() if o != p}
+        if eps_map and "eps" in mine.columns:
+            mine = mine.assign(eps=mine["eps"].astype(str).replace(eps_map))
+            used_maps[dataset] = eps_map
         target_keys = [k for k in (*row_keys, *column_keys) if k == "target"]
         if not same and target_keys and not set(mine["target"]) <= set(theirs["target"]):
             keys = [k for k in (*row_keys, *column_keys) if k != "target"]
@@ -610,6 +680,10 @@ def compare_table(
             defined = cells["ours_mean"].notna() & cells["paper_mean"].notna()
             same_sign = np.sign(cells["ours_mean"]) == np.sign(cells["paper_mean"])
             cells["same_sign"] = same_sign.astype("boolean").mask(~defined)
+        if dataset in used_maps:
+            inverse = {p: o for o, p in used_maps[dataset].items()}
+            ours_eps = cells["eps"].map(inverse).fillna(cells["eps"])
+            cells.insert(cells.columns.get_loc("eps") + 1, "ours_eps", ours_eps)
         label = comparison_label(dataset, paper_dataset)
         header = {"table": table, "dataset": dataset, "paper_dataset": paper_dataset}
         header["comparison"] = label
@@ -617,7 +691,9 @@ def compare_table(
         cell_parts.append(cells.assign(**header)[[*header, *cells.columns]])
         column_parts.append(columns.assign(**header)[[*header, *columns.columns]])
     return TableComparison(
-        pd.concat(cell_parts, ignore_index=True), pd.concat(column_parts, ignore_index=True)
+        pd.concat(cell_parts, ignore_index=True),
+        pd.concat(column_parts, ignore_index=True),
+        used_maps or None,
     )
 
 
@@ -691,6 +767,12 @@ def render_comparison_markdown(table: str, comparison: TableComparison) -> str:
         )
         if not math.isnan(line.share_same_sign):
             parts.append(f"Cells with the paper's sign: {_fmt(line.share_same_sign)}.")
+    for dataset, eps_map in (comparison.budget_map or {}).items():
+        pairs = ", ".join(f"ours {o} ↔ paper {p}" for o, p in eps_map.items())
+        parts.append(
+            f"{dataset} budgets are mapped onto the paper's by position, smallest to smallest "
+            f"({pairs}); column eps is the paper's budget, ours_eps ours."
+        )
     keys = [*spec.row_keys, *spec.column_keys]
     missing = comparison.cells[comparison.cells["paper_mean"].isna()]
     if len(missing):

@@ -134,6 +134,12 @@ def _check_training(where: str, ds: dict[str, Any]) -> None:
             )
 
 
+def dataset_budgets(config: dict[str, Any], ds_key: str) -> list[int]:
+    """L∞ budgets (1/255 units) of one data set: ``datasets.<key>.budgets``, else the
+    top-level ``budgets`` (a 16-px digit needs larger budgets than a CIFAR-10 image)."""
+    return list(config["datasets"][ds_key].get("budgets") or config["budgets"])
+
+
 def _check_unique(key: str, values: list[Any]) -> None:
     repeated = sorted({v for v in values if values.count(v) > 1})
     if repeated:
@@ -146,6 +152,7 @@ def _check_attacks(config: dict[str, Any]) -> None:
     _check_unique("budgets", config["budgets"])
     _check_unique("modes", config["modes"])
     for ds_key, ds in config["datasets"].items():
+        _check_unique(f"datasets.{ds_key}.budgets", ds.get("budgets", []))
         methods = ds.get("attacks", {}).get("methods", {})
         for name, settings in methods.items():
             key = f"datasets.{ds_key}.attacks.methods.{name}"
@@ -177,6 +184,29 @@ def _check_attacks(config: dict[str, Any]) -> None:
         if table == "table7":
             _check_table7(tcfg, ds, ds_key)
             continue
+        if table == "table8":
+            _check_table8(tcfg, ds, ds_key)
+            _check_table_budgets(key, tcfg, config, ds_key)
+            continue
+        if table == "table13":
+            if "autoattack" not in ds.get("attacks", {}).get("methods", {}):
+                raise ConfigError(
+                    f"tables.table13: add autoattack to datasets.{ds_key}.attacks.methods "
+                    "(autoattack: {}) to build Table XIII"
+                )
+            unknown = sorted(set(tcfg.get("seeds", [])) - set(ds.get("seeds", [])))
+            if unknown:
+                raise ConfigError(
+                    f"tables.table13.seeds: {unknown} are not in datasets.{ds_key}.seeds; "
+                    f"allowed: {ds.get('seeds')}"
+                )
+            _check_table_budgets(key, tcfg, config, ds_key)
+            _check_table_surrogates(key, tcfg, ds, ds_key)
+            continue
+        if table == "table5":
+            _check_table_budgets(key, tcfg, config, ds_key)
+            _check_lgv(ds, ds_key)
+            continue
         methods = ds.get("attacks", {}).get("methods", {})
         for attack in tcfg.get("attacks", ["pgd"]):
             if attack not in methods:
@@ -184,13 +214,110 @@ def _check_attacks(config: dict[str, Any]) -> None:
                     f"{key}.attacks: {attack!r} is not in datasets.{ds_key}.attacks.methods; "
                     f"allowed: {', '.join(methods)}"
                 )
-        _check_unique(f"{key}.budgets", tcfg.get("budgets", []))
-        for budget in tcfg.get("budgets", []):
-            if budget not in config["budgets"]:
-                raise ConfigError(
-                    f"{key}.budgets: {budget} is not in budgets; allowed: {config['budgets']}"
-                )
+        _check_table_budgets(key, tcfg, config, ds_key)
         _check_table_surrogates(key, tcfg, ds, ds_key)
+
+
+def _check_table_budgets(
+    key: str, tcfg: dict[str, Any], config: dict[str, Any], ds_key: str
+) -> None:
+    _check_unique(f"{key}.budgets", tcfg.get("budgets", []))
+    allowed = dataset_budgets(config, ds_key)
+    where = f"datasets.{ds_key}.budgets" if config["datasets"][ds_key].get("budgets") else "budgets"
+    for budget in tcfg.get("budgets", []):
+        if budget not in allowed:
+            raise ConfigError(
+                f"{key}.budgets: {budget} is not in {where} (the budgets {ds_key}'s attacks "
+                f"craft); allowed: {allowed}"
+            )
+    if "budget" in tcfg and tcfg["budget"] not in allowed:
+        raise ConfigError(f"{key}.budget: {tcfg['budget']} is not in {where}; allowed: {allowed}")
+
+
+# Table VIII's surrogate rows (the paper's), as configured: mechanisms regularizing toward D.
+TABLE8_ROWS = ("st", "ir", "jr", "er", "sam", "sam_ir", "sam_jr")
+
+
+def _check_table8(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None:
+    key = "tables.table8"
+    if tcfg["target"] not in ds["architectures"]:
+        raise ConfigError(
+            f"{key}.target: {tcfg['target']!r} is not a key of datasets.{ds_key}.architectures; "
+            f"allowed: {', '.join(ds['architectures'])}"
+        )
+    seen = set()
+    for i, (method, tau) in enumerate(tcfg["target_trainings"]):
+        where = f"{key}.target_trainings[{i}]"
+        if method not in ds["mechanisms"]:
+            raise ConfigError(
+                f"{where}: {method!r} is not in datasets.{ds_key}.mechanisms; "
+                f"allowed: {', '.join(ds['mechanisms'])}"
+            )
+        size = len(ds["mechanisms"][method]["grid"])
+        if not 1 <= tau <= size:
+            raise ConfigError(f"{where}: tau index {tau} out of range; allowed: 1..{size}")
+        if (method, tau) in seen:
+            raise ConfigError(f"{where}: [{method}, {tau}] listed more than once")
+        seen.add((method, tau))
+    _check_table_surrogates(key, tcfg, ds, ds_key)
+
+
+def table8_targets(
+    mechanisms: dict[str, Any], target_trainings: list[Any]
+) -> list[tuple[str, str, int]]:
+    """(column label, mechanism, tau index) of Table VIII's targets: the mechanism's label,
+    with its τ (``AT eps=0.01``) where the table lists the mechanism more than once."""
+    from transferlab.mechanisms import MECHANISMS
+
+    methods = [method for method, _ in target_trainings]
+    columns = []
+    for method, tau in target_trainings:
+        if methods.count(method) > 1:
+            label = surrogate_label(method, int(tau), mechanisms[method]["grid"])
+        else:
+            label = MECHANISMS.get(method).label
+        columns.append((label, method, int(tau)))
+    return columns
+
+
+def _check_lgv(ds: dict[str, Any], ds_key: str) -> None:
+    lgv = ds.get("lgv", {})
+    where = f"datasets.{ds_key}.lgv"
+    for method in lgv.get("bases", []):
+        if method not in ds["mechanisms"]:
+            raise ConfigError(
+                f"{where}.bases: {method!r} is not in datasets.{ds_key}.mechanisms; "
+                f"allowed: {', '.join(ds['mechanisms'])}"
+            )
+    for optimizer in lgv.get("optimizers", []):
+        if optimizer != "sgd" and optimizer not in ds["mechanisms"]:
+            raise ConfigError(
+                f"{where}.optimizers: {optimizer!r} fine-tunes at the table tau of "
+                f"datasets.{ds_key}.mechanisms.{optimizer}, which is not configured; "
+                f"add it or drop {optimizer!r}"
+            )
+    if "pgd" not in ds.get("attacks", {}).get("methods", {}):
+        raise ConfigError(
+            f"tables.table5: LGV ensembles are attacked with PGD; add pgd to "
+            f"datasets.{ds_key}.attacks.methods"
+        )
+
+
+# LGV optimizer (config key) → its label in Table V; the paper's rows without LGV are "none".
+LGV_LABELS = {"sgd": "SGD", "sam": "SAM", "sam_jr": "SAM&JR"}
+LGV_NONE = "none"
+_LGV_SEPARATOR = " + LGV-"
+
+
+def lgv_row_label(surrogate: str, optimizer: str | None) -> str:
+    """One label for a Table V row while it is aggregated: ``SAM`` or ``SAM + LGV-SGD``."""
+    return surrogate if optimizer is None else f"{surrogate}{_LGV_SEPARATOR}{LGV_LABELS[optimizer]}"
+
+
+def split_lgv_label(label: str) -> tuple[str, str]:
+    """(surrogate, lgv) of an ``lgv_row_label``: Table V's two row columns."""
+    surrogate, _, lgv = label.partition(_LGV_SEPARATOR)
+    return surrogate, lgv or LGV_NONE
 
 
 def _check_table7(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None:

@@ -63,6 +63,7 @@ from transferlab.checkpoints import (
     package_versions,
     utc_now,
 )
+from transferlab.code_digest import command_digest
 from transferlab.optimization import SGD
 from transferlab.training import (
     _restore_rng_states,
@@ -193,7 +194,10 @@ def _resume_point(
         log(f"ignoring unreadable LGV checkpoint {checkpoint_path}: {err}")
         return None
     if ckpt["fingerprint"] != fingerprint:
-        log(f"LGV checkpoint {checkpoint_path} belongs to another spec: starting fresh")
+        log(
+            f"LGV checkpoint {checkpoint_path} belongs to another spec or was written by "
+            "other library code: starting fresh"
+        )
         return None
     members: list[dict[str, Tensor]] = []
     for epoch, name in enumerate(ckpt["member_files"]):
@@ -258,7 +262,10 @@ def build_collection(
     batches_per_epoch = math.ceil(len(train_data) / cfg.batch_size)
     points = collection_points(batches_per_epoch, cfg.per_epoch)
     base_sha = sha256_of_file(base_path)
-    fingerprint = spec_fingerprint({"spec": spec, "base_sha256": base_sha})
+    # The library code decides the members too: a checkpoint written by other code (a fix
+    # since the job was killed) must not be resumed (as in training).
+    code = command_digest("lgv")
+    fingerprint = spec_fingerprint({"spec": spec, "base_sha256": base_sha, "code": code})
 
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)

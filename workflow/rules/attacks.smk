@@ -3,59 +3,99 @@
 # both: on small models, a second job per surrogate would mostly pay torch's import again.
 
 
-rule attack:
-    input:
-        model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
-        targets=lambda wc: list(target_model_paths(wc).values()),
-    output:
-        sets=[
-            f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}/{mode}-eps{eps}.h5"
-            for mode in config["modes"]
-            for eps in config["budgets"]
-        ],
-        summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.csv",
-        samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.samples.csv.gz",
-    log:
-        f"{RESULTS}/logs/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.tsv"
-    conda:
-        "../../envs/transferlab.yaml"
-    threads: config["threads"]
-    resources:
-        gpu=gpu_count,
-        gpu_slots=gpu_count,
-        cpus_per_gpu=lambda wc, threads: threads,
-        mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 120 * attempt,
-    params:
-        code=command_digest("attack"),
-        spec=evaluation_spec,
-        outputs=lambda wc, output: json.dumps(
-            [
-                {"path": path, "mode": mode, "eps": eps}
-                for path, (mode, eps) in zip(
-                    output.sets, [(m, e) for m in config["modes"] for e in config["budgets"]]
-                )
-            ]
-        ),
-        targets=lambda wc: json.dumps(target_model_paths(wc)),
-        device=config["device"],
-    shell:
-        "python -m transferlab attack --model {input.model} --spec {params.spec:q}"
-        " --outputs {params.outputs:q} --targets {params.targets:q} --out {output.summary}"
-        " --samples {output.samples} --device {params.device} --threads {threads} > {log} 2>&1"
+# One attack rule per data set: the HDF5 outputs list that data set's budgets.
+for _dataset in config["datasets"]:
+
+    rule:
+        name:
+            f"attack_{_dataset}"
+        input:
+            model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
+            targets=lambda wc: list(target_model_paths(wc).values()),
+        output:
+            sets=attack_set_paths(_dataset),
+            summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.csv",
+            samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.samples.csv.gz",
+        log:
+            f"{RESULTS}/logs/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.tsv"
+        wildcard_constraints:
+            dataset=_dataset,
+            attack="|".join(crafted_attacks(_dataset)),
+        conda:
+            "../../envs/transferlab.yaml"
+        threads: config["threads"]
+        resources:
+            gpu=gpu_count,
+            gpu_slots=gpu_count,
+            cpus_per_gpu=lambda wc, threads: threads,
+            mem_mb=lambda wc, attempt: 4000 * attempt,
+            runtime=lambda wc, attempt: 120 * attempt,
+        params:
+            code=command_digest("attack"),
+            spec=evaluation_spec,
+            outputs=lambda wc, output: attack_outputs(wc.dataset, output.sets),
+            targets=lambda wc: json.dumps(target_model_paths(wc)),
+            device=config["device"],
+        shell:
+            "python -m transferlab attack --model {input.model} --spec {params.spec:q}"
+            " --outputs {params.outputs:q} --targets {params.targets:q} --out {output.summary}"
+            " --samples {output.samples} --device {params.device} --threads {threads} > {log} 2>&1"
 
 
-for _table in [t for t in ("table2", "table3", "table4") if t in config["tables"]]:
+# AutoAttack (Table XIII): untargeted only, on Table XIII's subset of the evaluation images.
+for _dataset in [
+    d for d in config["datasets"] if "autoattack" in dataset_config(d)["attacks"]["methods"]
+]:
+
+    rule:
+        name:
+            f"autoattack_{_dataset}"
+        input:
+            model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
+            targets=lambda wc: list(target_model_paths(wc).values()),
+        output:
+            sets=autoattack_set_paths(_dataset),
+            summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack.csv",
+            samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack.samples.csv.gz",
+        log:
+            f"{RESULTS}/logs/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack.tsv"
+        wildcard_constraints:
+            dataset=_dataset,
+        conda:
+            "../../envs/transferlab.yaml"
+        threads: config["threads"]
+        resources:
+            gpu=gpu_count,
+            gpu_slots=gpu_count,
+            cpus_per_gpu=lambda wc, threads: threads,
+            mem_mb=lambda wc, attempt: 4000 * attempt,
+            runtime=lambda wc, attempt: 240 * attempt,
+        params:
+            code=command_digest("attack"),
+            spec=autoattack_spec,
+            outputs=lambda wc, output: autoattack_outputs(wc.dataset, output.sets),
+            targets=lambda wc: json.dumps(target_model_paths(wc)),
+            device=config["device"],
+        shell:
+            "python -m transferlab attack --model {input.model} --spec {params.spec:q}"
+            " --outputs {params.outputs:q} --targets {params.targets:q} --out {output.summary}"
+            " --samples {output.samples} --device {params.device} --threads {threads} > {log} 2>&1"
+
+
+for _table in [
+    t for t in ("table2", "table3", "table4", "table5", "table13") if t in config["tables"]
+]:
 
     rule:
         name:
             f"{_table}"
         input:
-            summaries=(
-                [e["csv"] for e in asr_table_inputs(_table)] if _table in config["tables"] else []
-            ),
+            summaries=[e["csv"] for e in asr_table_inputs(_table)],
+            samples=[e["samples"] for e in asr_table_inputs(_table)],
         output:
             csv=f"{RESULTS}/tables/{_table}.csv",
             md=f"{RESULTS}/tables/{_table}.md",
@@ -72,3 +112,32 @@ for _table in [t for t in ("table2", "table3", "table4") if t in config["tables"
         shell:
             "python -m transferlab asr-table --spec {params.spec:q} --out {output.csv}"
             " --markdown {output.md} > {log} 2>&1"
+
+
+# Table VIII: the stored PGD AEs of the surrogate rows on targets trained off D, one job.
+if "table8" in config["tables"]:
+
+    rule table8:
+        input:
+            table8_inputs(),
+        output:
+            csv=f"{RESULTS}/tables/table8.csv",
+            md=f"{RESULTS}/tables/table8.md",
+        log:
+            f"{RESULTS}/logs/table8.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/table8.tsv"
+        conda:
+            "../../envs/transferlab.yaml"
+        threads: config["threads"]
+        resources:
+            gpu=lambda wc: 0 if config["device"] == "cpu" else 1,
+            mem_mb=4000,
+            runtime=120,
+        params:
+            code=command_digest("table8"),
+            spec=table8_spec(),
+            device=config["device"],
+        shell:
+            "python -m transferlab table8 --spec {params.spec:q} --out {output.csv}"
+            " --markdown {output.md} --device {params.device} --threads {threads} > {log} 2>&1"

@@ -9,12 +9,17 @@ from transferlab import code_digest
 from transferlab.config import (
     ConfigError,
     check_config,
+    dataset_budgets,
     paper_row_label,
     surrogate_label,
+    TABLE8_ROWS,
+    lgv_row_label,
+    table8_targets,
     table7_rows,
     table7_surrogate_taus,
     table_rows,
 )
+from transferlab.compare import budget_map
 from transferlab.figures import FIGURES
 from transferlab.mechanisms import MECHANISMS
 
@@ -33,6 +38,7 @@ wildcard_constraints:
     seed="[0-9]+",
     attack="[a-z]+",
     kind="targets|intra|table7",
+    optimizer="sgd|sam|sam_jr",
 
 
 RESULTS = "results"
@@ -47,6 +53,45 @@ def command_digest(command):
 
 def dataset_config(dataset):
     return config["datasets"][dataset]
+
+
+def budgets(dataset):
+    """L-inf budgets (1/255) of one data set (transferlab.config.dataset_budgets)."""
+    return dataset_budgets(config, dataset)
+
+
+def attack_set_paths(dataset):
+    """The HDF5 files of one attack job of ``dataset``: one per mode × budget."""
+    return [
+        f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}/{mode}-eps{eps}.h5"
+        for mode in config["modes"]
+        for eps in budgets(dataset)
+    ]
+
+
+def lgv_attack_set_paths(dataset):
+    """The HDF5 files of one LGV ensemble attack job: one per mode × budget."""
+    return [
+        f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/lgv_{{optimizer}}/{{attack}}/{mode}-eps{eps}.h5"
+        for mode in config["modes"]
+        for eps in budgets(dataset)
+    ]
+
+
+def lgv_table_datasets():
+    """Data sets an LGV table (Table V) is built from."""
+    return [config["tables"]["table5"]["dataset"]] if "table5" in config["tables"] else []
+
+
+def attack_outputs(dataset, paths):
+    """--outputs of the attack command: [{path, mode, eps}] in attack_set_paths order."""
+    settings = [(mode, eps) for mode in config["modes"] for eps in budgets(dataset)]
+    return json.dumps(
+        [
+            {"path": path, "mode": mode, "eps": eps}
+            for path, (mode, eps) in zip(paths, settings, strict=True)
+        ]
+    )
 
 
 def dataset_name(dataset):
@@ -98,7 +143,8 @@ def all_targets():
     figures = [f"{RESULTS}/figures/{ds}/{name}.png" for ds in config["datasets"] for name in names]
     compare = [f"{RESULTS}/compare/{name}.csv" for name in COMPARED_TABLES]
     compare.append(f"{RESULTS}/compare/summary.csv")
-    return tables + figures + compare + report_pages()
+    claims = [f"{RESULTS}/claims.csv", f"{RESULTS}/claims.md"]
+    return tables + figures + compare + claims + report_pages()
 
 
 def surrogate_entries():
@@ -122,6 +168,46 @@ def surrogate_entries():
                 }
             )
     return entries
+
+
+def claims_spec():
+    """Every surrogate's per-sample files (transferlab.claims.claims_inputs) and the
+    per-image similarity files, per data set label."""
+    entries, similarity = [], {}
+    for dataset in config["datasets"]:
+        label = DATASET_LABELS.get(dataset_name(dataset), dataset)
+        rows = {
+            (method, tau): row
+            for row, method, tau in table_rows(dataset_config(dataset)["mechanisms"])
+        }
+        for entry in surrogate_metric_entries(dataset):
+            key = (entry["method_key"], entry["tau_index"])
+            model = (dataset, entry["arch"], *key, entry["seed"])
+            entries.append(
+                {
+                    "dataset": label,
+                    "surrogate": entry["label"],
+                    "method": entry["method"],
+                    "tau_index": entry["tau_index"],
+                    "tau": entry["tau"],
+                    "seed": entry["seed"],
+                    "record": model_stem(*model) + ".json",
+                    "smoothness": model_stem(*model, kind="metrics/smoothness") + ".csv",
+                    "transfer_samples": transfer_stem(*model, "pgd") + ".samples.csv.gz",
+                    "table_row": rows.get(key),
+                }
+            )
+        files = {"targets": f"{RESULTS}/metrics/similarity/{dataset}/targets.samples.csv.gz"}
+        if config["tables"].get("table7", {}).get("dataset") == dataset:
+            files["table7"] = f"{RESULTS}/metrics/similarity/{dataset}/table7.samples.csv.gz"
+        similarity[label] = files
+    return {"entries": entries, "similarity": similarity}
+
+
+def claims_input_files():
+    spec = claims_spec()
+    files = [e[k] for e in spec["entries"] for k in ("record", "smoothness", "transfer_samples")]
+    return files + [path for paths in spec["similarity"].values() for path in paths.values()]
 
 
 def surrogates_spec():
@@ -241,17 +327,149 @@ def transfer_stem(dataset, arch, method, tau, seed, attack):
     return f"{model_stem(dataset, arch, method, tau, seed, kind='transfer')}/{attack}"
 
 
-def asr_table_inputs(table):
-    """[{csv, surrogate, seed}] of every surrogate row × seed of an ASR table."""
+def lgv_bases(dataset):
+    """(row label, mechanism, tau index) of the LGV base surrogates: their Table II rows."""
+    ds = dataset_config(dataset)
+    return table_rows(ds["mechanisms"], ds["lgv"]["bases"])
+
+
+def lgv_collections(dataset):
+    """(arch, method, tau, seed, optimizer) of every LGV collection of ``dataset``."""
+    ds = dataset_config(dataset)
+    return [
+        (ds["surrogate"], method, tau, seed, optimizer)
+        for _, method, tau in lgv_bases(dataset)
+        for seed in ds["seeds"]
+        for optimizer in ds["lgv"]["optimizers"]
+    ]
+
+
+def lgv_stem(dataset, arch, method, tau, seed, optimizer, kind="lgv"):
+    """results/lgv/…/seed{s}/{optimizer} (the collection) or its transfer / AE folder."""
+    stem = model_stem(dataset, arch, method, tau, seed, kind=kind)
+    return f"{stem}/{optimizer}" if kind == "lgv" else f"{stem}/lgv_{optimizer}"
+
+
+def lgv_spec(wildcards):
+    """build_collection's spec: the base model, its data set, the fine-tuning run, the seed."""
+    ds = dataset_config(wildcards.dataset)
+    settings = {k: v for k, v in ds["lgv"].items() if k not in ("bases", "optimizers")}
+    settings.pop("members_per_step")  # an attack setting: it must not change the collection
+    optimizer = wildcards.optimizer
+    tau, mech_settings = None, {}
+    if optimizer != "sgd":
+        mech = ds["mechanisms"][optimizer]
+        tau = mech["grid"][int(mech.get("table_tau") or 1) - 1]
+        mech_settings = mech["settings"]
+    spec = {
+        "base": model_stem(
+            wildcards.dataset, wildcards.arch, wildcards.method, wildcards.tau, wildcards.seed
+        )
+        + ".pt",
+        "dataset": {"name": dataset_name(wildcards.dataset), "options": ds["options"]},
+        "lgv": {"optimizer": optimizer, "tau": tau, "settings": mech_settings, **settings},
+        "seed": int(wildcards.seed),
+    }
+    return json.dumps(spec, sort_keys=True)
+
+
+def lgv_attack_spec(wildcards):
+    ds = dataset_config(wildcards.dataset)
+    spec = json.loads(evaluation_spec(wildcards))
+    spec["members_per_step"] = ds["lgv"]["members_per_step"]
+    return json.dumps(spec, sort_keys=True)
+
+
+def table5_inputs(table):
+    """Table V's [{csv, samples, surrogate, seed}]: each base row without LGV (its PGD
+    transfer) and with each LGV optimizer (its collection's)."""
     tcfg = config["tables"][table]
     dataset = tcfg["dataset"]
     ds = dataset_config(dataset)
     entries = []
-    for label, method, tau in table_rows(ds["mechanisms"], tcfg.get("surrogates")):
-        for attack in tcfg.get("attacks", ["pgd"]):
+    for label, method, tau in lgv_bases(dataset):
+        for optimizer in [None, *ds["lgv"]["optimizers"]]:
             for seed in ds["seeds"]:
+                model = (dataset, ds["surrogate"], method, tau, seed)
+                if optimizer is None:
+                    stem = transfer_stem(*model, "pgd")
+                else:
+                    stem = f"{lgv_stem(*model, optimizer, kind='transfer')}/pgd"
+                entries.append(
+                    {
+                        "csv": f"{stem}.csv",
+                        "samples": f"{stem}.samples.csv.gz",
+                        "surrogate": lgv_row_label(label, optimizer),
+                        "seed": seed,
+                    }
+                )
+    return entries
+
+
+def table_seeds(table):
+    """Surrogate seeds of an ASR table: Table XIII may use a subset (AutoAttack's cost)."""
+    tcfg = config["tables"][table]
+    return tcfg.get("seeds") or dataset_config(tcfg["dataset"])["seeds"]
+
+
+def autoattack_evaluation(dataset):
+    """The evaluation images AutoAttack runs on: Table XIII's n_samples subset, if any."""
+    evaluation = dict(dataset_config(dataset)["evaluation"])
+    tcfg = config["tables"].get("table13", {})
+    if tcfg.get("dataset") == dataset and tcfg.get("n_samples"):
+        evaluation["n_samples"] = min(tcfg["n_samples"], evaluation["n_samples"])
+    return evaluation
+
+
+def autoattack_set_paths(dataset):
+    """The HDF5 files of one AutoAttack job: untargeted only (the standard version)."""
+    return [
+        f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack/untargeted-eps{eps}.h5"
+        for eps in budgets(dataset)
+    ]
+
+
+def autoattack_outputs(dataset, paths):
+    return json.dumps(
+        [
+            {"path": path, "mode": "untargeted", "eps": eps}
+            for path, eps in zip(paths, budgets(dataset), strict=True)
+        ]
+    )
+
+
+def autoattack_spec(wildcards):
+    spec = json.loads(evaluation_spec(wildcards, "autoattack"))
+    spec["evaluation"] = autoattack_evaluation(wildcards.dataset)
+    return json.dumps(spec, sort_keys=True)
+
+
+def crafted_attacks(dataset):
+    """The attacks the ordinary attack rule crafts (every mode): all but AutoAttack."""
+    return [m for m in dataset_config(dataset)["attacks"]["methods"] if m != "autoattack"]
+
+
+def asr_table_inputs(table):
+    """[{csv, samples, surrogate, seed}] of every surrogate row × seed of an ASR table."""
+    if table == "table5":
+        return table5_inputs(table)
+    tcfg = config["tables"][table]
+    dataset = tcfg["dataset"]
+    ds = dataset_config(dataset)
+    entries = []
+    default_attacks = ["autoattack"] if table == "table13" else ["pgd"]
+    for label, method, tau in table_rows(ds["mechanisms"], tcfg.get("surrogates")):
+        for attack in tcfg.get("attacks", default_attacks):
+            for seed in table_seeds(table):
                 stem = transfer_stem(dataset, ds["surrogate"], method, tau, seed, attack)
-                entries.append({"csv": f"{stem}.csv", "surrogate": label, "seed": seed})
+                entries.append(
+                    {
+                        "csv": f"{stem}.csv",
+                        "samples": f"{stem}.samples.csv.gz",
+                        "surrogate": label,
+                        "seed": seed,
+                    }
+                )
     return entries
 
 
@@ -262,19 +480,104 @@ def asr_table_spec(table):
         "table2": "Table II: PGD transfer ASR",
         "table3": "Table III: PGD transfer ASR",
         "table4": "Table IV: PGD / MI / DIM transfer ASR",
+        "table5": "Table V: PGD transfer ASR of LGV ensembles",
+        "table13": "Table XIII: AutoAttack transfer ASR",
     }
     label = DATASET_LABELS.get(dataset_name(tcfg["dataset"]), tcfg["dataset"])
+    default_budgets = budgets(tcfg["dataset"])
+    if table == "table5":
+        default_budgets = default_budgets[:2]  # the paper's Table V: 4/255 and 8/255
+    note = ""
+    if table == "table13":
+        evaluation = autoattack_evaluation(tcfg["dataset"])
+        note = (
+            f"Subset (AutoAttack's cost): the first {evaluation['n_samples']} "
+            f"{evaluation['split']} images and surrogate seeds {table_seeds(table)}. "
+            "AutoAttack's float AEs are rounded to 8 bits and projected back onto the ε-ball "
+            "where rounding left it; each file records the white-box FP before and after."
+        )
     return json.dumps(
         {
             "title": f"{titles[table]} ({label})",
+            "note": note,
             "dataset": label,
-            "attacks": tcfg.get("attacks", ["pgd"]),
-            "budgets": tcfg.get("budgets", config["budgets"]),
+            "lgv_rows": table == "table5",
+            "attacks": tcfg.get("attacks", ["autoattack"] if table == "table13" else ["pgd"]),
+            "budgets": tcfg.get("budgets", default_budgets),
             "targets": ds["targets"],
             "inputs": asr_table_inputs(table),
+            "intervals": {k: config["claims"][k] for k in ("resamples", "seed")},
         },
         sort_keys=True,
     )
+
+
+def table8_plan():
+    """Table VIII's job: every surrogate row × seed (and the ★ row per column) with its stored
+    PGD AE files at the table's budget, and the D′ target models."""
+    tcfg = config["tables"]["table8"]
+    dataset = tcfg["dataset"]
+    ds = dataset_config(dataset)
+    all_budgets = budgets(dataset)
+    eps = tcfg.get("budget", all_budgets[len(all_budgets) // 2])
+    seed_t = ds["target_seeds"][0]
+    columns = table8_targets(ds["mechanisms"], tcfg["target_trainings"])
+    targets = {
+        label: model_stem(dataset, tcfg["target"], method, tau, seed_t) + ".pt"
+        for label, method, tau in columns
+    }
+    only = tcfg.get("surrogates") or [m for m in TABLE8_ROWS if m in ds["mechanisms"]]
+
+    def entry(label, method, tau, seed, wanted):
+        model = (dataset, ds["surrogate"], method, tau, seed)
+        files = [
+            f"{model_stem(*model, kind='adversarial')}/pgd/{mode}-eps{eps}.h5"
+            for mode in config["modes"]
+        ]
+        return {
+            "surrogate": label,
+            "seed": seed,
+            "model": model_stem(*model) + ".pt",
+            "files": files,
+            "targets": wanted,
+        }
+
+    entries = []
+    rows = table_rows(ds["mechanisms"], only)
+    for index, (label, method, tau) in enumerate(rows):
+        entries += [entry(label, method, tau, seed, list(targets)) for seed in ds["seeds"]]
+        if index == 0:  # the paper prints the ★ row right after ST
+            entries += [
+                entry("same as target", m, t, seed, [column])
+                for column, m, t in columns
+                for seed in ds["seeds"]
+            ]
+    return {
+        "dataset": dataset,
+        "label": DATASET_LABELS.get(dataset_name(dataset), dataset),
+        "entries": entries,
+        "targets": targets,
+    }
+
+
+def table8_spec():
+    plan = table8_plan()
+    ds = dataset_config(plan["dataset"])
+    spec = {
+        "label": plan["label"],
+        "entries": plan["entries"],
+        "targets": plan["targets"],
+        "dataset": {"name": dataset_name(plan["dataset"]), "options": ds["options"]},
+        "evaluation": ds["evaluation"],
+        "batch_size": ds["attacks"]["batch_size"],
+    }
+    return json.dumps(spec, sort_keys=True)
+
+
+def table8_inputs():
+    plan = table8_plan()
+    files = [f for e in plan["entries"] for f in (e["model"], *e["files"])]
+    return sorted(set(files)) + list(plan["targets"].values())
 
 
 def table12_models():
@@ -307,6 +610,20 @@ def table12_models():
                 {
                     "record": model_stem(dataset, tcfg["target"], method, tau, seed) + ".json",
                     "model": label,
+                    "role": "target",
+                    "arch": tcfg["target"],
+                }
+            )
+    if "table8" in config["tables"]:
+        tcfg = config["tables"]["table8"]
+        dataset = tcfg["dataset"]
+        seed = dataset_config(dataset)["target_seeds"][0]
+        mechanisms = dataset_config(dataset)["mechanisms"]
+        for label, method, tau in table8_targets(mechanisms, tcfg["target_trainings"]):
+            entries.append(
+                {
+                    "record": model_stem(dataset, tcfg["target"], method, tau, seed) + ".json",
+                    "model": f"{tcfg['target']} {label}",
                     "role": "target",
                     "arch": tcfg["target"],
                 }
@@ -355,16 +672,14 @@ def training_spec(wildcards):
 DATASET_LABELS = {"digits": "Digits", "cifar10": "CIFAR-10", "imagenette": "ImageNette"}
 
 
-def evaluation_spec(wildcards):
+def evaluation_spec(wildcards, attack=None):
     ds = dataset_config(wildcards.dataset)
+    attack = attack or wildcards.attack
     spec = {
         "dataset": {"name": dataset_name(wildcards.dataset), "options": ds["options"]},
         "evaluation": ds["evaluation"],
         "batch_size": ds["attacks"]["batch_size"],
-        "attack": {
-            "name": wildcards.attack,
-            "settings": ds["attacks"]["methods"][wildcards.attack],
-        },
+        "attack": {"name": attack, "settings": ds["attacks"]["methods"][attack]},
         "seed": ds["attacks"]["seed"],
     }
     if ds["attacks"].get("precision", "fp32") != "fp32":
@@ -401,7 +716,7 @@ def compile_flag(wildcards):
 def paper_rows(table):
     """JSON {dataset label: {our row label: the paper's}} of one compared table ("null":
     rows already use the paper's labels)."""
-    if table in ("table2", "table3", "table4"):
+    if table in ("table2", "table3", "table4", "table13"):
         tcfg = config["tables"][table]
         datasets = {tcfg["dataset"]: tcfg.get("surrogates")}
     elif table == "table12":
@@ -419,6 +734,25 @@ def paper_rows(table):
             mapping[ours] = paper_row_label(label, tau, len(grid))
         rows[DATASET_LABELS.get(dataset_name(dataset), dataset)] = mapping
     return json.dumps(rows, sort_keys=True)
+
+
+def paper_budgets(table):
+    """JSON {dataset label: {our eps label: the paper's}} of one compared table: each data
+    set's budgets mapped onto the paper's by position (transferlab.compare.budget_map);
+    "null" for tables without budgets."""
+    if table in ("table7", "table8", "table12"):
+        return "null"  # no eps column (Table VIII prints one budget)
+    if table in config["tables"]:
+        datasets = [config["tables"][table]["dataset"]]
+    else:
+        datasets = list(config["datasets"])
+    return json.dumps(
+        {
+            DATASET_LABELS.get(dataset_name(ds), ds): budget_map(table, budgets(ds))
+            for ds in datasets
+        },
+        sort_keys=True,
+    )
 
 
 def paper_csvs(wildcards):

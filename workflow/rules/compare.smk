@@ -22,9 +22,10 @@ rule compare:
     params:
         code=command_digest("compare"),
         rows=lambda wc: paper_rows(wc.table),
+        budgets=lambda wc: paper_budgets(wc.table),
     shell:
         "python -m transferlab compare --table {wildcards.table} --ours {input.table}"
-        " --rows {params.rows:q} --out {output.cells} --columns {output.columns}"
+        " --rows {params.rows:q} --budgets {params.budgets:q} --out {output.cells} --columns {output.columns}"
         " --markdown {output.md} --html {output.page} > {log} 2>&1"
 
 

@@ -61,8 +61,32 @@ rule asr_figure:
     params:
         code=command_digest("asr-figure"),
         dataset=lambda wc: DATASET_LABELS.get(dataset_name(wc.dataset), wc.dataset),
-        eps=f"{config['budgets'][len(config['budgets']) // 2]}/255",
+        eps=lambda wc: f"{budgets(wc.dataset)[len(budgets(wc.dataset)) // 2]}/255",
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         "python -m transferlab asr-figure --surrogates {input.surrogates} --dataset {params.dataset:q}"
         " --eps {params.eps} --out-stem {params.stem} > {log} 2>&1"
+
+
+# The paper's qualitative claims, each with a bootstrap interval and a verdict.
+rule claims:
+    input:
+        claims_input_files(),
+    output:
+        csv=f"{RESULTS}/claims.csv",
+        md=f"{RESULTS}/claims.md",
+        page=claims_page(),
+    log:
+        f"{RESULTS}/logs/claims.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/claims.tsv"
+    localrule: True
+    conda:
+        "../../envs/transferlab.yaml"
+    params:
+        code=command_digest("claims"),
+        spec=json.dumps(claims_spec(), sort_keys=True),
+        settings=json.dumps(config["claims"], sort_keys=True),
+    shell:
+        "python -m transferlab claims --spec {params.spec:q} --settings {params.settings:q}"
+        " --out {output.csv} --markdown {output.md} --html {output.page} > {log} 2>&1"

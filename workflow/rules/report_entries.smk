@@ -11,6 +11,7 @@ REPORT_SECTIONS = {
     "explain": "5 What explains transferability (Sec. 6)",
     "accuracy": "6 Clean accuracy (appendix)",
     "compare": "7 Comparison with the paper",
+    "claims": "8 Which of the paper's claims hold here",
 }
 FIGURE_SECTIONS = {
     "asr_vs_at_eps": ("Fig. 2", "at"),
@@ -25,8 +26,11 @@ TABLE_SECTIONS = {
     "table2": ("Table II", "asr"),
     "table3": ("Table III", "asr"),
     "table4": ("Table IV", "asr"),
+    "table5": ("Table V", "asr"),
     "table6": ("Table VI", "explain"),
     "table7": ("Table VII", "explain"),
+    "table8": ("Table VIII", "explain"),
+    "table13": ("Table XIII", "asr"),
     "table12": ("Table XII", "accuracy"),
 }
 
@@ -85,7 +89,19 @@ def comparison_page(name):
     )
 
 
+def claims_page():
+    """The claims check's HTML page, flagged for the report."""
+    return report(
+        f"{RESULTS}/report/claims.html",
+        caption="../report/claims.rst",
+        category=REPORT_SECTIONS["claims"],
+        subcategory="Claims",
+        labels={"table": "Claims check"},
+    )
+
+
 def report_pages():
     pages = [f"{RESULTS}/report/tables/{name}.html" for name in BUILT_TABLES]
+    pages.append(f"{RESULTS}/report/claims.html")
     pages += [f"{RESULTS}/report/compare/{name}.html" for name in [*COMPARED_TABLES, "summary"]]
     return pages
