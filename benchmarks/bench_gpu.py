@@ -233,7 +233,8 @@ def dag_jobs(dry_run: str) -> list[tuple[str, dict[str, str]]]:
     for line in dry_run.splitlines():
         if m := JOB.match(line):
             # attack_<dataset> and autoattack_<dataset> are the per-data-set attack rules
-            rule = "attack" if re.fullmatch(r"(auto)?attack_\w+", m.group(1)) else m.group(1)
+            rule = m.group(1)
+            rule = "attack" if re.fullmatch(r"(auto|lgv_)?attack_\w+", rule) else rule
             jobs.append((rule, {}))
         elif (m := WILDCARDS.match(line)) and jobs:
             jobs[-1][1].update(kv.split("=", 1) for kv in m.group(1).split(", "))
@@ -412,9 +413,12 @@ def flop_plan(jobs: list[tuple[str, dict[str, str]]], config: dict[str, Any]) ->
     totals: dict[str, list[float]] = {}
     for rule, wc in jobs:
         value = 0.0
-        if rule in ("train", "attack", "measure"):
+        if rule in ("train", "attack", "measure", "lgv"):
             ds = config["datasets"][wc["dataset"]]
             f = flops(wc["dataset"], wc["arch"])
+        if rule == "lgv":  # fine-tuning: lgv.epochs with the optimizer's step cost
+            factor = {"sgd": 1.0}.get(wc["optimizer"], CPU_MECHANISM_FACTOR.get(wc["optimizer"]))
+            value = ds["lgv"]["epochs"] * N_TRAIN[wc["dataset"]] * f * (factor or 1.0)
         if rule == "train":
             arch = ds["architectures"][wc["arch"]]
             epochs = {**ds["training"], **arch.get("training", {})}["epochs"]
