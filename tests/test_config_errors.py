@@ -61,6 +61,16 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
         lambda c: ds(c)["attacks"]["methods"]["pgd"].update(steps=0),
         ["datasets.digits.attacks.methods.pgd.steps", ">= 1"],
     ),
+    (
+        "unknown training precision",
+        lambda c: ds(c)["training"].update(precision="fp16"),
+        ["precision", "fp16", "bf16"],
+    ),
+    (
+        "unknown attack precision",
+        lambda c: ds(c)["attacks"].update(precision="half"),
+        ["precision", "half", "fp32"],
+    ),
     ("duplicate budgets", lambda c: c.update(budgets=[4, 16, 4]), ["budgets", "[4]", "once"]),
     (
         "table7 surrogate tau out of range",

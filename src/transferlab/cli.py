@@ -22,9 +22,11 @@ def _log(message: str) -> None:
 def _resolve_device(name: str) -> str:
     import torch
 
+    from transferlab.gpu_assignment import assigned_device
+
     if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return name
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return assigned_device(name)
 
 
 def _set_threads(threads: int) -> None:
@@ -63,6 +65,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         device=_resolve_device(args.device),
         log=_log,
         stop_after_epoch=args.stop_after_epoch,
+        compile_model=args.compile,
     )
     if args.record and record:
         atomic_write_text(args.record, json.dumps(record, indent=2, default=str) + "\n")
@@ -133,6 +136,7 @@ def cmd_attack(args: argparse.Namespace) -> None:
         "device": _resolve_device(args.device),
         "log": _log,
         "images": images,
+        "precision": spec.get("precision", "fp32"),
     }
     if args.collection:
         # an LGV collection attacked as an ensemble (SPEC §7 "LGV")
@@ -500,6 +504,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stop-after-epoch", type=int, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the model (an execution option, not part of the spec)",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("lgv", help="fine-tune a surrogate into an LGV collection (resumable)")

@@ -97,8 +97,25 @@ def check_config(config: dict[str, Any]) -> None:
     _check_attacks(config)
 
 
+def _check_precision(where: str, ds: dict[str, Any]) -> None:
+    """training.precision (and each architecture's override) and attacks.precision."""
+    from transferlab.precision import DEFAULT_PRECISION, check_precision
+
+    settings = {f"{where}.training.precision": ds["training"].get("precision")}
+    for arch_key, arch in ds["architectures"].items():
+        key = f"{where}.architectures.{arch_key}.training.precision"
+        settings[key] = arch.get("training", {}).get("precision")
+    settings[f"{where}.attacks.precision"] = ds.get("attacks", {}).get("precision")
+    for key, value in settings.items():
+        try:
+            check_precision(DEFAULT_PRECISION if value is None else value, key)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+
+
 def _check_training(where: str, ds: dict[str, Any]) -> None:
     """The data set's training keys, and each architecture's merged with its overrides."""
+    _check_precision(where, ds)
     training = ds["training"]
     if training["warmup_epochs"] >= training["epochs"]:
         raise ConfigError(

@@ -19,6 +19,7 @@ import torch
 from transferlab import data
 from transferlab.attacks import build_attack, run_attack, target_labels
 from transferlab.checkpoints import load_model, load_model_record
+from transferlab.precision import DEFAULT_PRECISION, check_precision
 from transferlab.store import (
     dequantize_images,
     load_adversarial,
@@ -54,12 +55,14 @@ def craft_adversarial_sets(
     device: str = "cpu",
     log: Callable[[str], None] = print,
     images: tuple[torch.Tensor, torch.Tensor] | None = None,
+    precision: str = DEFAULT_PRECISION,
 ) -> None:
     """Attack the evaluation set with one surrogate; write one file per output.
 
     ``outputs``: dicts {path, mode ('untargeted'|'targeted'), eps (in 1/255 units)}.
     ``attack``: {name, settings}. Targeted attacks aim at (y+1) mod K.
     ``images``: ``evaluation_set(dataset, evaluation)`` when the caller already has it.
+    ``precision``: see ``run_attack``; a non-fp32 precision is stored as a file attribute.
     """
     model = load_model(model_path, device=device)
     record = load_model_record(model_path)
@@ -77,6 +80,7 @@ def craft_adversarial_sets(
         device=device,
         log=log,
         images=images,
+        precision=precision,
     )
 
 
@@ -93,6 +97,7 @@ def craft_collection_sets(
     device: str = "cpu",
     log: Callable[[str], None] = print,
     images: tuple[torch.Tensor, torch.Tensor] | None = None,
+    precision: str = DEFAULT_PRECISION,
 ) -> None:
     """``craft_adversarial_sets`` with an LGV collection file as the surrogate (SPEC §7 "LGV").
 
@@ -131,6 +136,7 @@ def craft_collection_sets(
         device=device,
         log=log,
         images=images,
+        precision=precision,
     )
 
 
@@ -149,6 +155,7 @@ def _craft_sets(
     device: str,
     log: Callable[[str], None],
     images: tuple[torch.Tensor, torch.Tensor] | None,
+    precision: str,
 ) -> None:
     sha = sha256_of_file(surrogate_path)
     x, y = images if images is not None else evaluation_set(dataset, evaluation)
@@ -160,7 +167,15 @@ def _craft_sets(
         attacker = build_attack(attack["name"], eps=eps, targeted=targeted, **attack["settings"])
         y_target = target_labels(y, num_classes) if targeted else None
         x_adv = run_attack(
-            attacker, model, x, y, batch_size, seed, device=device, y_target=y_target
+            attacker,
+            model,
+            x,
+            y,
+            batch_size,
+            seed,
+            device=device,
+            y_target=y_target,
+            precision=check_precision(precision, "attacks.precision"),
         )
         # Stored AEs are 8-bit; rounding can leave the ε-ball only by float overshoot, and
         # projecting back keeps every stored AE within budget (counts go into the file).
@@ -191,6 +206,8 @@ def _craft_sets(
                 "fp_after_rounding": fooling_rate(pred_adv, y, y_target),
                 **projection,
                 **surrogate_attrs,
+                # only where it differs from the default, so fp32 files read as before
+                **({} if precision == DEFAULT_PRECISION else {"precision": precision}),
             },
         )
         log(

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from transferlab.precision import full_precision
 from transferlab.smoothness import check_batch_size, check_samples, describe_values, eval_mode
 
 
@@ -32,7 +33,8 @@ def input_gradients(model: nn.Module, x: Tensor, y: Tensor, *, batch_size: int =
     check_samples(x, y)
     check_batch_size(batch_size)
     rows: list[Tensor] = []
-    with eval_mode(model):
+    # a measurement (Def. 2): float32 even inside a bf16 autocast region
+    with eval_mode(model), full_precision(x.device):
         for start in range(0, x.shape[0], batch_size):
             xb = x[start : start + batch_size].detach().requires_grad_(True)
             loss = F.cross_entropy(model(xb), y[start : start + batch_size], reduction="sum")

@@ -46,6 +46,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from transferlab.precision import full_precision
+
 Method = Literal["auto", "exact", "iterative"]
 METHODS: tuple[str, ...] = ("auto", "exact", "iterative")
 
@@ -250,6 +252,7 @@ def input_hessian_top_eigenvalue(
     ``max_iter``: Lanczos steps cap; ``seed``: start vector); ``"auto"`` picks
     ``exact`` when ``model.piecewise_linear`` is True, else ``iterative``.
     ``batch_size`` only trades memory for speed: values do not depend on it.
+    Always float32 arithmetic: an enclosing autocast is disabled.
     """
     check_samples(x, y)
     check_batch_size(batch_size)
@@ -268,7 +271,8 @@ def input_hessian_top_eigenvalue(
             "model.piecewise_linear is False; use method='iterative' (or 'auto')"
         )
     out: list[Tensor] = []
-    with eval_mode(model):
+    # σ is a measurement: float32 even inside a bf16 autocast region (transferlab.precision).
+    with eval_mode(model), full_precision(x.device):
         for start in range(0, x.shape[0], batch_size):
             xb, yb = x[start : start + batch_size], y[start : start + batch_size]
             if method == "exact":

@@ -7,6 +7,14 @@ and the epoch checkpoint stores model, optimizer, schedule and RNG states
 (plus the spec fingerprint and the library's code digest), so a run
 killed at any point and resumed ends with the same weights, bit for bit, as
 an uninterrupted run on the same device and thread count.
+
+GPU path: an in-memory training set (digits, CIFAR-10) is held on the device and
+augmented there (``InMemoryTrainingData.to``); batch losses are summed on the
+device and read once per epoch, so the step loop never waits for the GPU.
+``training.precision`` (``fp32`` | ``bf16``, transferlab.precision) sets autocast
+for the step; ``compile_model`` wraps the model in ``torch.compile`` (an
+execution option: it changes rounding, not the function trained, so it is not
+part of the spec or its fingerprint).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from transferlab.checkpoints import (
 from transferlab.code_digest import command_digest
 from transferlab.evaluation import accuracy
 from transferlab.optimization import SGD
+from transferlab.precision import DEFAULT_PRECISION, autocast, check_precision
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,28 @@ def spec_fingerprint(spec: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def training_precision(spec: dict[str, Any], mechanism: Any) -> str:
+    """The precision a spec's steps run in: ``training.precision`` (default fp32), except
+    that a second-order mechanism (``fp32_only``) always runs in fp32."""
+    precision = check_precision(
+        spec["training"].get("precision", DEFAULT_PRECISION), "training.precision"
+    )
+    return DEFAULT_PRECISION if getattr(mechanism, "fp32_only", False) else precision
+
+
+def compiled(model: torch.nn.Module, mechanism: Any, log: Callable[[str], None]) -> Any:
+    """``torch.compile(model)`` for first-order mechanisms; ``model`` itself otherwise.
+
+    TorchDynamo does not support double backward (``create_graph=True``), which every
+    second-order mechanism needs, so those stay eager. The compiled wrapper shares the
+    module's parameters; checkpoints keep saving the eager module's state dict.
+    """
+    if getattr(mechanism, "fp32_only", False):
+        log("training.compile: second-order mechanism, running eagerly (no double backward)")
+        return model
+    return torch.compile(model)
+
+
 def _rng_states() -> dict[str, Any]:
     # numpy's state holds an ndarray, which weights_only loading refuses: store it as a tensor.
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
@@ -111,6 +142,13 @@ def _restore_rng_states(states: dict[str, Any]) -> None:
     random.setstate(states["python"])
 
 
+def _recorded_training(cfg: TrainingConfig, spec: dict[str, Any]) -> dict[str, Any]:
+    """The record's training keys: Table XI's, plus ``precision`` only where the spec sets it
+    (an fp32 record reads as it did before precision existed)."""
+    extra = {"precision": spec["training"]["precision"]} if "precision" in spec["training"] else {}
+    return {**asdict(cfg), **extra}
+
+
 def train_model(
     spec: dict[str, Any],
     out_path: str | Path,
@@ -119,13 +157,16 @@ def train_model(
     device: str = "cpu",
     log: Callable[[str], None] = print,
     stop_after_epoch: int | None = None,
+    compile_model: bool = False,
 ) -> dict[str, Any]:
     """Train one model described by ``spec`` and write its model file to ``out_path``.
 
     ``spec`` keys: ``dataset`` {name, options}, ``architecture`` (kwargs of
     ``build_model`` without num_classes/mean/std), ``training``
     (``TrainingConfig`` fields), ``mechanism`` {name, label, tau_index, tau,
-    settings}, ``seed``. ``stop_after_epoch`` exists for tests of resume.
+    settings}, ``seed``; ``training`` may add ``precision`` (absent = fp32).
+    ``stop_after_epoch`` exists for tests of resume; ``compile_model``: see
+    ``compiled``.
     Returns the model file's record (without the state dict).
     """
     from transferlab import data
@@ -134,7 +175,7 @@ def train_model(
 
     out_path = Path(out_path)
     checkpoint_path = Path(checkpoint_path or out_path.with_name(out_path.name + ".epoch.pt"))
-    cfg = TrainingConfig(**spec["training"])
+    cfg = TrainingConfig(**{k: v for k, v in spec["training"].items() if k != "precision"})
     seed = int(spec["seed"])
     ds_name, ds_options = spec["dataset"]["name"], dict(spec["dataset"].get("options", {}))
     info = data.dataset_info(ds_name, **ds_options)
@@ -169,6 +210,10 @@ def train_model(
         nesterov=cfg.nesterov,
     )
     train_data = data.training_data(ds_name, **ds_options)
+    if torch.device(device).type != "cpu" and hasattr(train_data, "to"):
+        train_data = train_data.to(device)
+    precision = training_precision(spec, mechanism)
+    step_model = compiled(model, mechanism, log) if compile_model else model
 
     start_epoch = 0
     if checkpoint_path.exists():
@@ -198,7 +243,7 @@ def train_model(
     log(
         f"training {spec['architecture']['arch']} on {ds_name} with {label} "
         f"(tau={mech_spec.get('tau')}), seed {seed}, {cfg.epochs} epochs, "
-        f"{len(train_data)} training images, device {device}"
+        f"{len(train_data)} training images, device {device}, precision {precision}"
     )
     model.train()
     for epoch in range(start_epoch, cfg.epochs):
@@ -207,16 +252,23 @@ def train_model(
         for group in optimizer.param_groups:
             group["lr"] = lr
         generator = torch.Generator().manual_seed(epoch_seed(seed, epoch, stream))
-        total_loss, n_batches = 0.0, 0
+        # Summed on the device and read once per epoch: a float() per batch would make
+        # the host wait for every step. A non-finite batch loss makes the sum non-finite.
+        total_loss = torch.zeros((), dtype=torch.float64, device=device)
+        n_batches = 0
         for x, y in train_data.batches(cfg.batch_size, generator):
-            loss = mechanism.train_step(model, optimizer, x.to(device), y.to(device), generator)
-            if not math.isfinite(loss):
-                raise FloatingPointError(
-                    f"training diverged at epoch {epoch + 1} (loss {loss}); "
-                    "lower training.lr or the mechanism's tau"
+            with autocast(device, precision):
+                loss = mechanism.train_step(
+                    step_model, optimizer, x.to(device), y.to(device), generator
                 )
             total_loss += loss
             n_batches += 1
+        mean_loss = float(total_loss) / n_batches
+        if not math.isfinite(mean_loss):
+            raise FloatingPointError(
+                f"training diverged at epoch {epoch + 1} (mean loss {mean_loss}); "
+                "lower training.lr or the mechanism's tau"
+            )
         atomic_torch_save(
             {
                 "format": CHECKPOINT_FORMAT,
@@ -230,7 +282,7 @@ def train_model(
             checkpoint_path,
         )
         log(
-            f"epoch {epoch + 1}/{cfg.epochs} lr {lr:.4g} loss {total_loss / n_batches:.4f} "
+            f"epoch {epoch + 1}/{cfg.epochs} lr {lr:.4g} loss {mean_loss:.4f} "
             f"({time.perf_counter() - t0:.1f}s)"
         )
         sys.stdout.flush()
@@ -254,7 +306,7 @@ def train_model(
         "dataset": {"name": ds_name, "label": info.label, "options": ds_options},
         "mechanism": dict(mech_spec),
         "seed": seed,
-        "training": asdict(cfg),
+        "training": _recorded_training(cfg, spec),
         "metrics": metrics,
         "fingerprint": fingerprint,
         "code": code,

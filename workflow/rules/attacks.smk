@@ -28,6 +28,7 @@ for _dataset in config["datasets"]:
         threads: config["threads"]
         resources:
             gpu=gpu_count,
+            gpu_slots=gpu_count,
             cpus_per_gpu=lambda wc, threads: threads,
             mem_mb=lambda wc, attempt: 4000 * attempt,
             runtime=lambda wc, attempt: 120 * attempt,
@@ -69,6 +70,7 @@ for _dataset in [
         threads: config["threads"]
         resources:
             gpu=gpu_count,
+            gpu_slots=gpu_count,
             cpus_per_gpu=lambda wc, threads: threads,
             mem_mb=lambda wc, attempt: 4000 * attempt,
             runtime=lambda wc, attempt: 240 * attempt,

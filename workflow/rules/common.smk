@@ -642,6 +642,11 @@ def training_spec(wildcards):
     ds = dataset_config(wildcards.dataset)
     arch = dict(ds["architectures"][wildcards.arch])
     training = {**ds["training"], **arch.pop("training", {})}
+    # compile: an execution option (params.compile), not part of the model's spec;
+    # precision: only where it changes the arithmetic, so fp32 specs are as before.
+    training.pop("compile", None)
+    if training.get("precision") == "fp32" or MECHANISMS.get(wildcards.method).fp32_only:
+        training.pop("precision", None)
     mech = ds["mechanisms"][wildcards.method]
     tau_index = int(wildcards.tau)
     if not 1 <= tau_index <= len(mech["grid"]):
@@ -677,6 +682,8 @@ def evaluation_spec(wildcards, attack=None):
         "attack": {"name": attack, "settings": ds["attacks"]["methods"][attack]},
         "seed": ds["attacks"]["seed"],
     }
+    if ds["attacks"].get("precision", "fp32") != "fp32":
+        spec["precision"] = ds["attacks"]["precision"]
     return json.dumps(spec, sort_keys=True)
 
 
@@ -694,6 +701,13 @@ def dataset_options(wildcards):
 
 def gpu_count(wildcards):
     return 0 if config["device"] == "cpu" else 1
+
+
+def compile_flag(wildcards):
+    ds = dataset_config(wildcards.dataset)
+    arch = ds["architectures"][wildcards.arch]
+    training = {**ds["training"], **arch.get("training", {})}
+    return "--compile" if training.get("compile", False) else ""
 
 
 # ---- comparison with the paper ------------------------------------------------------

@@ -17,6 +17,7 @@ rule lgv:
     threads: config["threads"]
     resources:
         gpu=gpu_count,
+        gpu_slots=gpu_count,
         cpus_per_gpu=lambda wc, threads: threads,
         mem_mb=lambda wc, attempt: 8000 * attempt,
         runtime=lambda wc, attempt: 720 * attempt,
@@ -53,6 +54,7 @@ for _dataset in lgv_table_datasets():
         threads: config["threads"]
         resources:
             gpu=gpu_count,
+            gpu_slots=gpu_count,
             cpus_per_gpu=lambda wc, threads: threads,
             mem_mb=lambda wc, attempt: 8000 * attempt,
             runtime=lambda wc, attempt: 240 * attempt,

@@ -20,6 +20,7 @@ rule measure:
     threads: config["threads"]
     resources:
         gpu=gpu_count,
+        gpu_slots=gpu_count,
         cpus_per_gpu=lambda wc, threads: threads,
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt,

@@ -18,6 +18,7 @@ rule train:
     threads: config["threads"]
     resources:
         gpu=gpu_count,
+        gpu_slots=gpu_count,
         cpus_per_gpu=lambda wc, threads: threads,
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 720 * attempt,
@@ -25,6 +26,8 @@ rule train:
         code=command_digest("train"),
         spec=training_spec,
         device=config["device"],
+        compile=compile_flag,
     shell:
         "python -m transferlab train --spec {params.spec:q} --model {output.model}"
-        " --record {output.record} --device {params.device} --threads {threads} >> {log} 2>&1"
+        " --record {output.record} --device {params.device} --threads {threads}"
+        " {params.compile} >> {log} 2>&1"

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from transferlab.precision import DEFAULT_PRECISION, autocast
 from transferlab.registry import Registry
 
 ATTACKS: Registry[type[Attack]] = Registry("attack")
@@ -252,6 +253,7 @@ def run_attack(
     *,
     device: torch.device | str | None = None,
     y_target: Tensor | None = None,
+    precision: str = DEFAULT_PRECISION,
 ) -> Tensor:
     """Attack (x, y) batch by batch in order; returns x_adv on x's device.
 
@@ -259,6 +261,10 @@ def run_attack(
     (seed, b) via ``numpy.random.SeedSequence``, so the result is a function of
     (seed, batch_size) alone and any batch can be recomputed on its own.
     ``device`` defaults to the device of the model's first parameter.
+    ``precision`` (transferlab.precision): ``bf16`` runs the model's forward and
+    backward under bfloat16 autocast; the iterate x_t, its projection and the
+    cross-entropy stay float32. The batches' results stay on ``device`` and come
+    back in one copy at the end (a copy per batch would wait for each batch).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
@@ -274,10 +280,11 @@ def run_attack(
         rows = slice(start, start + batch_size)
         generator = torch.Generator().manual_seed(batch_seed(seed, number))
         target = None if y_target is None else y_target[rows].to(device)
-        x_adv = attack(
-            model, x[rows].to(device), y[rows].to(device), generator=generator, y_target=target
-        )
-        out.append(x_adv.to(x.device))
+        with autocast(device, precision):
+            x_adv = attack(
+                model, x[rows].to(device), y[rows].to(device), generator=generator, y_target=target
+            )
+        out.append(x_adv)
     if not out:
         return x.clone()
-    return torch.cat(out)
+    return torch.cat(out).to(x.device)

@@ -59,6 +59,9 @@ class Mechanism:
     tau_pair: ClassVar[bool] = False
     # Keys a config may set besides the grid, with their defaults.
     settings_defaults: ClassVar[dict[str, object]] = {}
+    # True: the loss differentiates through a gradient (second order), which bfloat16
+    # would distort; training runs it in float32 whatever training.precision says.
+    fp32_only: ClassVar[bool] = False
 
     def __init__(self, tau: object = None, *, num_classes: int, **settings: object) -> None:
         unknown = set(settings) - set(self.settings_defaults)
@@ -88,14 +91,15 @@ class Mechanism:
         x: Tensor,
         y: Tensor,
         generator: torch.Generator,
-    ) -> float:
-        """One optimizer step on a batch; returns the batch loss as a float."""
+    ) -> Tensor:
+        """One optimizer step on a batch; returns the batch loss, detached (0-dim, on the
+        model's device: the loop sums them there and synchronises once per epoch)."""
         x, target = self.prepare_batch(model, x, y, generator)
         optimizer.zero_grad(set_to_none=True)
         loss = self.loss(model, x, target)
         loss.backward()
         optimizer.step()
-        return float(loss.detach())
+        return loss.detach()
 
 
 @MECHANISMS.register("st")

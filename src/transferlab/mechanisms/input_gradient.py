@@ -47,6 +47,7 @@ class InputGradientRegularization(Mechanism):
     """IR (λ): cross-entropy plus λ times the input-gradient L2 norm; setting ``form``."""
 
     label = "IR"
+    fp32_only = True  # second order: see transferlab.precision
     tau_name = "lambda"
     tau_min = 0.0
     settings_defaults = {"form": "official"}

@@ -72,6 +72,7 @@ class JacobianRegularization(Mechanism):
     """
 
     label = "JR"
+    fp32_only = True  # second order: see transferlab.precision
     tau_name = "lambda"
     tau_min = 0.0
     settings_defaults = {"form": "official", "n_projections": 1}

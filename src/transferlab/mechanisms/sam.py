@@ -26,7 +26,7 @@ def sharpness_aware_step(
     x: Tensor,
     y: Tensor,
     generator: torch.Generator,
-) -> float:
+) -> Tensor:
     """One SAM step (Foret et al.); returns the loss at θ.
 
     g = ∇_θ L(θ) with L the inner mechanism's loss on its prepared batch;
@@ -44,17 +44,17 @@ def sharpness_aware_step(
         saved = [p.detach().clone() for p, _ in perturbed]
         squares = [g.pow(2).sum() for _, g in perturbed]
         norm = torch.stack(squares).sum().sqrt() if squares else torch.zeros(())
-        if norm > 0:
-            scale = rho / norm
-            for p, g in perturbed:
-                p.add_(g * scale)
+        # e = 0 when g = 0, chosen on the device: a Python `if norm > 0` would wait for it.
+        scale = torch.where(norm > 0, rho / norm, torch.zeros_like(norm))
+        for p, g in perturbed:
+            p.add_(g * scale)
     optimizer.zero_grad(set_to_none=True)
     inner.loss(model, x, target).backward()
     with torch.no_grad():
         for (p, _), original in zip(perturbed, saved, strict=True):
             p.copy_(original)
     optimizer.step()
-    return float(loss.detach())
+    return loss.detach()
 
 
 @MECHANISMS.register("sam")
@@ -97,7 +97,7 @@ class SharpnessAwareMinimization(Mechanism):
         x: Tensor,
         y: Tensor,
         generator: torch.Generator,
-    ) -> float:
+    ) -> Tensor:
         return sharpness_aware_step(self.inner, self.rho, model, optimizer, x, y, generator)
 
 
@@ -122,6 +122,7 @@ class SharpnessAwareInputGradient(_SharpnessAwareAround):
     label = "SAM&IR"
     tau_name = ("rho", "lambda")
     inner_class = InputGradientRegularization
+    fp32_only = True  # its inner loss is second order
     settings_defaults = InputGradientRegularization.settings_defaults
 
 
@@ -132,4 +133,5 @@ class SharpnessAwareJacobian(_SharpnessAwareAround):
     label = "SAM&JR"
     tau_name = ("rho", "lambda")
     inner_class = JacobianRegularization
+    fp32_only = True  # its inner loss is second order
     settings_defaults = JacobianRegularization.settings_defaults

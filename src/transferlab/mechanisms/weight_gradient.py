@@ -35,6 +35,7 @@ class WeightGradientRegularization(Mechanism):
     """ER (λ): cross-entropy plus (λ/2) times the squared weight-gradient norm."""
 
     label = "ER"
+    fp32_only = True  # second order: see transferlab.precision
     tau_name = "lambda"
     tau_min = 0.0
 

@@ -4,8 +4,11 @@ On the CPU, convolutions in channels-last (NHWC) layout run through oneDNN's
 blocked kernels, which the tiny digits networks and the CIFAR Inception-v3 and
 DenseNet need: measured with benchmarks/bench_memory_format.py (1 thread), a
 training step is 1.2× (VGG-16) to 1.7× (Inception-v3) faster and an evaluation
-pass 1.2× to 2.2× faster than in the default NCHW layout. On CUDA the default layout stays,
-because channels-last only pays there with mixed precision on tensor cores.
+pass 1.2× to 2.2× faster than in the default NCHW layout. On CUDA, cuDNN's
+tensor-core convolutions (bf16, and TF32 for fp32 on Ampere and later) are NHWC
+kernels: channels-last there saves the layout transposes around every
+convolution (the GPU path, docs/scale.md), so CUDA is placed the same way.
+Other devices (mps) keep the default layout.
 Inputs need no conversion: a convolution whose weight is channels-last returns
 channels-last activations whatever the layout of its input. Values are the
 same function of the inputs in either layout, up to float rounding.
@@ -18,8 +21,10 @@ from torch import nn
 
 
 def preferred_memory_format(device: torch.device | str) -> torch.memory_format:
-    """``torch.channels_last`` on the CPU, ``torch.contiguous_format`` elsewhere."""
-    return torch.channels_last if torch.device(device).type == "cpu" else torch.contiguous_format
+    """``torch.channels_last`` on the CPU and CUDA, ``torch.contiguous_format`` elsewhere."""
+    if torch.device(device).type in ("cpu", "cuda"):
+        return torch.channels_last
+    return torch.contiguous_format
 
 
 def place_model(model: nn.Module, device: torch.device | str) -> nn.Module:
