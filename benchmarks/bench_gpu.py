@@ -282,7 +282,7 @@ def project(
             )
         elif rule == "attack":
             n = ds["evaluation"]["n_samples"] * len(config["modes"]) * len(config["budgets"])
-            steps = ds["attacks"]["methods"].get(wc["attack"], {}).get("steps", 20)
+            steps = ds["attacks"]["methods"].get(wc.get("attack", "autoattack"), {}).get("steps", 20)
             rate = ae_per_second(wc["dataset"])
             seconds = n / rate * (1 + len(ds["targets"]) / (3 * steps))
         elif rule == "measure":
@@ -426,7 +426,7 @@ def flop_plan(jobs: list[tuple[str, dict[str, str]]], config: dict[str, Any]) ->
             value = epochs * N_TRAIN[wc["dataset"]] * f * factor
         elif rule == "attack":
             n = ds["evaluation"]["n_samples"] * len(config["modes"]) * len(config["budgets"])
-            steps = ds["attacks"]["methods"].get(wc["attack"], {}).get("steps", 20)
+            steps = ds["attacks"]["methods"].get(wc.get("attack", "autoattack"), {}).get("steps", 20)
             targets = sum(flops(wc["dataset"], t) for t in ds["targets"])
             value = n * (steps * f + targets / 3)
         elif rule == "measure":
