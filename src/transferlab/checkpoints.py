@@ -48,9 +48,25 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         tmp.write_text(text)
 
 
+def atomic_write_gzip_text(path: str | os.PathLike[str], text: str) -> None:
+    """Gzip ``text`` with a fixed header (no file name, mtime 0): the same text gives
+    the same bytes, which pandas' ``compression="gzip"`` does not (it stores the
+    temporary file's name and the current time)."""
+    import gzip
+
+    with (
+        atomic_path(path) as tmp,
+        open(tmp, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as handle,
+    ):
+        handle.write(text.encode())
+
+
 def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    # Through a file object: given a path, torch names the zip's root folder after the
+    # file, and the temporary name is random, so equal content gave different bytes.
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        torch.save(obj, handle)
 
 
 def package_versions() -> dict[str, str]:
@@ -72,7 +88,19 @@ def package_versions() -> dict[str, str]:
 
 
 def utc_now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    """The creation time files record; ``SOURCE_DATE_EPOCH`` (seconds, the
+    reproducible-builds convention) fixes it, so two builds can be compared byte for byte."""
+    fixed = os.environ.get("SOURCE_DATE_EPOCH")
+    if fixed is not None:
+        try:
+            when = _dt.datetime.fromtimestamp(int(fixed), _dt.timezone.utc)
+        except ValueError as err:
+            raise ValueError(
+                f"SOURCE_DATE_EPOCH={fixed!r}: expected whole seconds since 1970, e.g. 0"
+            ) from err
+    else:
+        when = _dt.datetime.now(_dt.timezone.utc)
+    return when.isoformat(timespec="seconds")
 
 
 class TransferlabFileError(ValueError):

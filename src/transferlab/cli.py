@@ -141,7 +141,7 @@ def _evaluate_and_write(
     images: tuple | None = None,
 ) -> None:
     """Transfer of stored AE files to the targets: summary CSV and per-sample outcomes."""
-    from transferlab.checkpoints import atomic_path, atomic_write_text
+    from transferlab.checkpoints import atomic_write_gzip_text, atomic_write_text
     from transferlab.crafting import evaluate_adversarial_sets
 
     summary, samples = evaluate_adversarial_sets(
@@ -156,8 +156,7 @@ def _evaluate_and_write(
         images=images,
     )
     atomic_write_text(args.out, summary.to_csv(index=False))
-    with atomic_path(args.samples) as tmp:
-        samples.to_csv(tmp, index=False, compression="gzip")
+    atomic_write_gzip_text(args.samples, samples.to_csv(index=False))
 
 
 def cmd_asr_table(args: argparse.Namespace) -> None:

@@ -154,6 +154,10 @@ def _craft_sets(
     x, y = images if images is not None else evaluation_set(dataset, evaluation)
     index = torch.arange(len(y))
     pred_clean = predict_labels(model, x, batch_size, device=device)
+    log(
+        f"crafting {len(outputs)} {attack['name']} AE file(s) from {surrogate_path} "
+        f"on {len(y)} {evaluation['split']} images"
+    )
     for out in outputs:
         targeted = out["mode"] == "targeted"
         eps = float(out["eps"]) / 255

@@ -20,8 +20,8 @@ import torch
 
 from transferlab import data
 from transferlab.checkpoints import (
-    atomic_path,
     atomic_torch_save,
+    atomic_write_gzip_text,
     atomic_write_text,
     load_file,
     load_model,
@@ -57,6 +57,7 @@ def measure_model(
     model = load_model(model_path, device=device)
     x, y = measurement_set(dataset, metrics)
     x, y = x.to(device), y.to(device)
+    log(f"measuring {model_path} on {len(y)} {metrics['split']} images: σ, then input gradients")
     sigma = input_hessian_top_eigenvalue(
         model,
         x,
@@ -128,6 +129,5 @@ def pairwise_similarities(
     atomic_write_text(summary_csv, summary.to_csv(index=False))
     # No pairs (e.g. one seed and only different-seed pairs wanted): empty, but present.
     frame = pd.concat(samples, ignore_index=True) if samples else pd.DataFrame()
-    with atomic_path(samples_csv) as tmp:
-        frame.to_csv(tmp, index=False, compression="gzip")
+    atomic_write_gzip_text(samples_csv, frame.to_csv(index=False))
     return summary
