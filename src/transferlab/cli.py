@@ -531,6 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
 INPUT_ERRORS = (
     ("transferlab.checkpoints", "TransferlabFileError"),
     ("transferlab.data", "DatasetMissingError"),
+    ("transferlab.data", "DatasetFileError"),
     ("transferlab.models", "PretrainedWeightsUnavailable"),
     ("transferlab.store", "AdversarialFileError"),
 )
