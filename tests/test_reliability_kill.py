@@ -1,81 +1,37 @@
 """Reliability battery, item 1: kill -9 a real job at five points each in training, the
-attack job (crafting + transfer) and the measure job; re-run with Snakemake.
+attack job (crafting + transfer) and the measure job; re-run it.
 
 Every point is named by what the job itself reports (a log line) or does (renaming a
 finished temporary file, creating a dataset of an HDF5 file); the job SIGKILLs itself
 there (tests/kill_points/sitecustomize.py). While it runs, the test polls every output
 path: whatever appears under a final name must be the reference bytes. After the kill,
-Snakemake re-runs the job and every output must equal, byte for byte, the output of
-one uninterrupted Snakemake build (creation times fixed by SOURCE_DATE_EPOCH).
+the same command line (as Snakemake runs it again) re-runs the job, and every output
+must equal, byte for byte, the output of one uninterrupted Snakemake build (creation
+times fixed by SOURCE_DATE_EPOCH).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, TINY_CONFIG, subprocess_env
-from tests.workflow_runner import snakemake
+from tests.conftest import REPO, subprocess_env
+from tests.reliability_builds import FIXED_TIME, GRADIENTS, MODEL, mini_build, results_snapshot
 
-MODEL = "results/models/digits/ResNet18/st/tau1/seed0"
-ATTACK = "results/transfer/digits/ResNet18/st/tau1/seed0/pgd"
-GRADIENTS = "results/metrics/gradients/digits/ResNet18/st/tau1/seed0.pt"
-FIXED_TIME = {"SOURCE_DATE_EPOCH": "0"}
+__all__ = ["mini_build"]  # the session fixture, imported for pytest
 
-
-def kill_config() -> dict:
-    config = copy.deepcopy(TINY_CONFIG)
-    digits = config["datasets"]["digits"]
-    digits["seeds"] = [0]
-    digits["mechanisms"] = {"st": {"grid": [None]}}
-    digits["training"]["epochs"] = 3
-    config["tables"] = {"table2": {"dataset": "digits"}}
-    return config
-
-
-def shell_commands(workdir: Path, config: dict, *targets: str) -> dict[str, dict]:
-    """rule → {outputs, command} of every job a forced dry run of ``targets`` prints:
-    the exact command lines Snakemake runs."""
-    proc = snakemake(workdir, config, "-n", "-p", "--forceall", *targets)
-    jobs, rule, outputs = {}, None, []
-    for line in (proc.stdout + proc.stderr).splitlines():
-        text = line.strip()
-        if text.startswith("rule ") and text.endswith(":"):
-            rule = text[5:-1]
-        elif text.startswith("output:"):
-            outputs = [p.strip() for p in text[len("output:") :].split(",")]
-        elif text.startswith("Shell command:"):
-            jobs[outputs[0]] = {"rule": rule, "outputs": outputs, "command": text[14:].strip()}
-    return jobs
-
-
-def results_snapshot(workdir: Path) -> dict[str, bytes]:
-    skip = ("results/logs/", "results/benchmarks/")
-    return {
-        str(p.relative_to(workdir)): p.read_bytes()
-        for p in sorted((workdir / "results").rglob("*"))
-        if p.is_file() and not str(p.relative_to(workdir)).startswith(skip)
-    }
+FIXED = {**FIXED_TIME, "PYTHONPATH": str(REPO / "src")}
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """One uninterrupted Snakemake build of a surrogate, its target, its attack job and
-    its measure job, shared by every kill point."""
-    workdir = tmp_path_factory.mktemp("kill-reference")
-    config = kill_config()
-    targets = (f"{ATTACK}.csv", GRADIENTS)
-    snakemake(workdir, config, *targets, env=FIXED_TIME)
-    jobs = shell_commands(workdir, config, *targets)
-    return {"workdir": workdir, "config": config, "files": results_snapshot(workdir), "jobs": jobs}
+def reference(mini_build) -> dict:
+    return mini_build
 
 
 # (job, kill point, what the point is)
@@ -143,10 +99,10 @@ POINTS = [
 
 
 def _job(reference: dict, name: str) -> dict:
-    jobs = reference["jobs"].values()
-    if name == "train":
-        return next(j for j in jobs if j["rule"] == "train" and j["outputs"][0] == f"{MODEL}.pt")
-    return next(j for j in jobs if j["rule"] == name)
+    """The surrogate's job of rule ``name`` (train, attack or measure)."""
+    return next(
+        j for j in reference["jobs"] if j["rule"] == name and "/ResNet18/" in j["outputs"][0]
+    )
 
 
 @pytest.mark.parametrize(
@@ -194,7 +150,8 @@ def test_kill_and_rerun_gives_the_reference_bytes(
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    log = (work / job["command"].rsplit(" ", 2)[-2]).read_text() if ">" in job["command"] else ""
+    log_path = job["command"].rsplit(" ", 2)[-2]  # the command ends "> {log} 2>&1"
+    log = (work / log_path).read_text()
     assert proc.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL), (
         f"the job was not killed at {point} (exit {proc.returncode}):\n{log}"
     )
@@ -206,7 +163,11 @@ def test_kill_and_rerun_gives_the_reference_bytes(
     stale = sorted(p.name for p in work.rglob(".*.tmp"))
     checkpoint = (work / f"{MODEL}.pt.epoch.pt").exists()
 
-    snakemake(work, reference["config"], *outputs, env=FIXED_TIME)
+    # the re-run: the same command line, as Snakemake would run the job again
+    rerun = subprocess.run(
+        ["bash", "-c", job["command"]], cwd=work, env={**subprocess_env(), **FIXED}
+    )
+    assert rerun.returncode == 0, (work / log_path).read_text()
     rebuilt = results_snapshot(work)
     differ = [p for p in expected if rebuilt.get(p) != expected[p]]
     assert not differ, f"after the re-run, not the reference bytes: {differ}"

@@ -139,14 +139,53 @@ def load_model_record(path: str | os.PathLike[str]) -> dict[str, Any]:
     return load_file(path, MODEL_FORMAT)
 
 
-def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild a trained model from its file: eval mode, takes [0,1] images."""
+# where the data lies, not what it is: a moved data set is the same data set
+LOCATION_OPTIONS = ("root", "download", "num_workers")
+
+
+def check_model_dataset(
+    record: dict[str, Any], path: str | os.PathLike[str], dataset: dict[str, Any]
+) -> None:
+    """TransferlabFileError unless the model file was trained on ``dataset`` {name, options}."""
+
+    def identity(spec: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        options = spec.get("options", {})
+        return spec.get("name"), {k: v for k, v in options.items() if k not in LOCATION_OPTIONS}
+
+    found, expected = identity(record.get("dataset", {})), identity(dataset)
+    if found != expected:
+        raise TransferlabFileError(
+            f"{path}: a model trained on {found[0]} {found[1]}, this job is on "
+            f"{expected[0]} {expected[1]}: a foreign model file; rebuild it"
+        )
+
+
+def load_model(
+    path: str | os.PathLike[str],
+    device: str | torch.device = "cpu",
+    *,
+    dataset: dict[str, Any] | None = None,
+) -> nn.Module:
+    """Rebuild a trained model from its file: eval mode, takes [0,1] images.
+
+    ``dataset`` {name, options}: the data set the caller will feed it; a model file
+    trained on another is refused (``check_model_dataset``).
+    """
     from transferlab.models import build_model, place_model
 
     record = load_model_record(path)
+    if dataset is not None:
+        check_model_dataset(record, path, dataset)
     # The stored weights replace any pretrained ones: never fetch them again.
     model = build_model(**{**record["architecture"], "pretrained": False})
-    model.load_state_dict(record["state_dict"])
+    try:
+        model.load_state_dict(record["state_dict"])
+    except (RuntimeError, KeyError, TypeError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise TransferlabFileError(
+            f"{path}: its weights do not fit its architecture "
+            f"{record['architecture'].get('arch')!r} ({reason}); corrupt or edited, rebuild it"
+        ) from err
     place_model(model, device)
     model.eval()
     return model

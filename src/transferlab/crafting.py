@@ -61,7 +61,7 @@ def craft_adversarial_sets(
     ``attack``: {name, settings}. Targeted attacks aim at (y+1) mod K.
     ``images``: ``evaluation_set(dataset, evaluation)`` when the caller already has it.
     """
-    model = load_model(model_path, device=device)
+    model = load_model(model_path, device=device, dataset=dataset)
     record = load_model_record(model_path)
     _craft_sets(
         model,
@@ -222,7 +222,9 @@ def evaluate_adversarial_sets(
     import pandas as pd
 
     x, _ = images if images is not None else evaluation_set(dataset, evaluation)
-    models = {label: load_model(path, device=device) for label, path in targets.items()}
+    models = {
+        label: load_model(path, device=device, dataset=dataset) for label, path in targets.items()
+    }
     summaries, samples = [], []
     # every file of a surrogate usually holds the same images: predict them once per target
     clean_predictions: dict[tuple[str, bytes], np.ndarray] = {}
