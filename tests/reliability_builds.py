@@ -69,6 +69,7 @@ def results_snapshot(workdir: Path) -> dict[str, bytes]:
 
 
 def build(workdir: Path) -> dict:
+    workdir.mkdir(parents=True, exist_ok=True)
     config = mini_config()
     snakemake(workdir, config, *TARGETS, env=FIXED_TIME)
     return {"workdir": workdir, "config": config, "files": results_snapshot(workdir)}

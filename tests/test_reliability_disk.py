@@ -23,7 +23,7 @@ import h5py
 import pytest
 
 from tests.conftest import REPO, subprocess_env
-from tests.reliability_builds import AE_DIR, FIXED_TIME, MODEL, build, mini_build
+from tests.reliability_builds import AE_DIR, FIXED_TIME, MODEL, TARGETS, build, mini_build
 from tests.workflow_runner import write_config
 from transferlab import cli
 from transferlab.checkpoints import atomic_path
@@ -141,7 +141,7 @@ def test_second_snakemake_on_one_directory_refuses_with_the_lock_message(
     config = write_config(work, mini_build["config"])
     cmd = [
         sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(work),
-        "--configfile", str(config), "--cores", "1",
+        "--configfile", str(config), "--cores", "1", *TARGETS,
     ]  # fmt: skip
     env = {**subprocess_env(), **FIXED_TIME}
     first = subprocess.Popen(
@@ -183,7 +183,8 @@ def test_writers_of_one_stage_never_share_a_temporary_name(tmp_path, fault) -> N
         for path, target in zip(names, targets, strict=True):
             assert path.name.startswith(f".{target.name}.") and path.name.endswith(".tmp")
             path.write_text(str(path))
-    assert (folder / "table2.csv").read_text() == str(c)  # the last rename wins, whole
+    # the last rename wins, whole (the outermost context exits last)
+    assert (folder / "table2.csv").read_text() == str(a)
     assert sorted(p.name for p in folder.iterdir()) == ["table2.csv", "table2.md"]
     # across processes: mkstemp's O_EXCL in the target's directory
     code = (

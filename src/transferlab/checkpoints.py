@@ -112,6 +112,21 @@ class TransferlabFileMissingError(TransferlabFileError, FileNotFoundError):
     """The file does not exist (build it with snakemake first)."""
 
 
+def _zip_member_failing_crc(path: Path) -> str | None:
+    """The first member of a torch zip file whose bytes fail their CRC-32, else None.
+
+    torch.load reads tensor storages without checking the CRC-32 the writer stored, so a
+    flipped bit in the weights would load as different weights without a word. Reading
+    every member once costs a fraction of torch.load's own read."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip()
+    except (zipfile.BadZipFile, OSError) as err:
+        return f"its zip structure ({err})"
+
+
 def load_file(path: str | os.PathLike[str], expected_format: str) -> dict[str, Any]:
     """Load a transferlab ``.pt`` file safely and check its format marker."""
     path = Path(path)
@@ -128,6 +143,12 @@ def load_file(path: str | os.PathLike[str], expected_format: str) -> dict[str, A
             f"{path}: not a readable {expected_format!r} file (truncated, corrupt or not "
             f"written by transferlab: {reason}); delete it and rebuild it"
         ) from err
+    damaged = _zip_member_failing_crc(path)
+    if damaged is not None:
+        raise TransferlabFileError(
+            f"{path}: {damaged} fails its CRC-32 check (a flipped bit or a damaged copy); "
+            "delete it and rebuild it"
+        )
     if not isinstance(record, dict) or record.get("format") != expected_format:
         found = record.get("format") if isinstance(record, dict) else type(record).__name__
         raise TransferlabFileError(f"{path}: expected a {expected_format!r} file, found {found!r}")

@@ -109,6 +109,12 @@ def cmd_attack(args: argparse.Namespace) -> None:
     _set_threads(args.threads)
     spec = json.loads(args.spec)
     outputs = json.loads(args.outputs)
+    if args.targets:
+        from transferlab.checkpoints import check_model_dataset, load_model_record
+
+        # A bad target must fail the job before the AEs are crafted and left behind.
+        for path in json.loads(args.targets).values():
+            check_model_dataset(load_model_record(path), path, spec["dataset"])
     # loaded once for crafting and transfer (ImageNette decodes every image)
     images = evaluation_set(spec["dataset"], spec["evaluation"])
     craft_adversarial_sets(
