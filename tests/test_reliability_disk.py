@@ -151,7 +151,8 @@ def test_second_snakemake_on_one_directory_refuses_with_the_lock_message(
     while first.poll() is None and not (locks.is_dir() and any(locks.iterdir())):
         time.sleep(0.01)
     assert first.poll() is None, "the first run ended before it held its lock"
-    second = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    # table2 forced: the second run has work to do, so it must take the lock
+    second = subprocess.run([*cmd, "--forcerun", "table2"], env=env, capture_output=True, text=True)
     out, _ = first.communicate()
     assert first.returncode == 0, out
     text = second.stdout + second.stderr

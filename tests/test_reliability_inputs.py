@@ -117,7 +117,7 @@ def _other_dataset(path: Path, work: Path) -> None:
 
 MODEL_FAULTS = {
     "truncated model file": (lambda p, w: truncate(p), "not a readable"),
-    "bit-flipped model file": (lambda p, w: flip_bit(p), "not a readable"),
+    "bit-flipped model file": (lambda p, w: flip_bit(p), "CRC-32"),
     "model file of another architecture (VGG16 weights, ResNet18 record)": (
         _swap_state_dict,
         "do not fit its architecture",
