@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "reliability.md"
 
 CATEGORIES = {
-    "kill": "kill -9 of a running job, then a re-run with Snakemake",
+    "kill": "kill -9 of a running job, then the same command line again",
     "bad input": "corrupt or foreign input to the CLI",
     "full disk": "output directory on a full tmpfs",
     "concurrency": "concurrent Snakemake runs and writers",
