@@ -12,6 +12,9 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
+# the reliability battery's ledger, which writes docs/reliability.md
+pytest_plugins = ["tests.reliability_ledger"]
+
 # Tiny but real: every stage of the pipeline on 8x8 digits in seconds.
 TINY_CONFIG: dict[str, Any] = {
     "device": "cpu",
@@ -73,7 +76,10 @@ def tiny_workflow_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     workdir = tmp_path_factory.mktemp("tiny")
     # Every job appends the transferlab modules it imported (tests/test_code_digest.py).
-    snakemake(workdir, TINY_CONFIG, env={"TRANSFERLAB_IMPORT_LOG": str(workdir / "imports.jsonl")})
+    # SOURCE_DATE_EPOCH: fixed creation times, so tests/test_reliability_determinism.py can
+    # compare a second build byte for byte.
+    env = {"TRANSFERLAB_IMPORT_LOG": str(workdir / "imports.jsonl"), "SOURCE_DATE_EPOCH": "0"}
+    snakemake(workdir, TINY_CONFIG, env=env)
     return workdir
 
 

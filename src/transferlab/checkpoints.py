@@ -48,9 +48,25 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         tmp.write_text(text)
 
 
+def atomic_write_gzip_text(path: str | os.PathLike[str], text: str) -> None:
+    """Gzip ``text`` with a fixed header (no file name, mtime 0): the same text gives
+    the same bytes, which pandas' ``compression="gzip"`` does not (it stores the
+    temporary file's name and the current time)."""
+    import gzip
+
+    with (
+        atomic_path(path) as tmp,
+        open(tmp, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as handle,
+    ):
+        handle.write(text.encode())
+
+
 def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    # Through a file object: given a path, torch names the zip's root folder after the
+    # file, and the temporary name is random, so equal content gave different bytes.
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        torch.save(obj, handle)
 
 
 def package_versions() -> dict[str, str]:
@@ -72,7 +88,19 @@ def package_versions() -> dict[str, str]:
 
 
 def utc_now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    """The creation time files record; ``SOURCE_DATE_EPOCH`` (seconds, the
+    reproducible-builds convention) fixes it, so two builds can be compared byte for byte."""
+    fixed = os.environ.get("SOURCE_DATE_EPOCH")
+    if fixed is not None:
+        try:
+            when = _dt.datetime.fromtimestamp(int(fixed), _dt.timezone.utc)
+        except ValueError as err:
+            raise ValueError(
+                f"SOURCE_DATE_EPOCH={fixed!r}: expected whole seconds since 1970, e.g. 0"
+            ) from err
+    else:
+        when = _dt.datetime.now(_dt.timezone.utc)
+    return when.isoformat(timespec="seconds")
 
 
 class TransferlabFileError(ValueError):
@@ -82,6 +110,21 @@ class TransferlabFileError(ValueError):
 
 class TransferlabFileMissingError(TransferlabFileError, FileNotFoundError):
     """The file does not exist (build it with snakemake first)."""
+
+
+def _zip_member_failing_crc(path: Path) -> str | None:
+    """The first member of a torch zip file whose bytes fail their CRC-32, else None.
+
+    torch.load reads tensor storages without checking the CRC-32 the writer stored, so a
+    flipped bit in the weights would load as different weights without a word. Reading
+    every member once costs a fraction of torch.load's own read."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip()
+    except (zipfile.BadZipFile, OSError) as err:
+        return f"its zip structure ({err})"
 
 
 def load_file(path: str | os.PathLike[str], expected_format: str) -> dict[str, Any]:
@@ -100,6 +143,12 @@ def load_file(path: str | os.PathLike[str], expected_format: str) -> dict[str, A
             f"{path}: not a readable {expected_format!r} file (truncated, corrupt or not "
             f"written by transferlab: {reason}); delete it and rebuild it"
         ) from err
+    damaged = _zip_member_failing_crc(path)
+    if damaged is not None:
+        raise TransferlabFileError(
+            f"{path}: {damaged} fails its CRC-32 check (a flipped bit or a damaged copy); "
+            "delete it and rebuild it"
+        )
     if not isinstance(record, dict) or record.get("format") != expected_format:
         found = record.get("format") if isinstance(record, dict) else type(record).__name__
         raise TransferlabFileError(f"{path}: expected a {expected_format!r} file, found {found!r}")
@@ -111,14 +160,53 @@ def load_model_record(path: str | os.PathLike[str]) -> dict[str, Any]:
     return load_file(path, MODEL_FORMAT)
 
 
-def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild a trained model from its file: eval mode, takes [0,1] images."""
+# where the data lies, not what it is: a moved data set is the same data set
+LOCATION_OPTIONS = ("root", "download", "num_workers")
+
+
+def check_model_dataset(
+    record: dict[str, Any], path: str | os.PathLike[str], dataset: dict[str, Any]
+) -> None:
+    """TransferlabFileError unless the model file was trained on ``dataset`` {name, options}."""
+
+    def identity(spec: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        options = spec.get("options", {})
+        return spec.get("name"), {k: v for k, v in options.items() if k not in LOCATION_OPTIONS}
+
+    found, expected = identity(record.get("dataset", {})), identity(dataset)
+    if found != expected:
+        raise TransferlabFileError(
+            f"{path}: a model trained on {found[0]} {found[1]}, this job is on "
+            f"{expected[0]} {expected[1]}: a foreign model file; rebuild it"
+        )
+
+
+def load_model(
+    path: str | os.PathLike[str],
+    device: str | torch.device = "cpu",
+    *,
+    dataset: dict[str, Any] | None = None,
+) -> nn.Module:
+    """Rebuild a trained model from its file: eval mode, takes [0,1] images.
+
+    ``dataset`` {name, options}: the data set the caller will feed it; a model file
+    trained on another is refused (``check_model_dataset``).
+    """
     from transferlab.models import build_model, place_model
 
     record = load_model_record(path)
+    if dataset is not None:
+        check_model_dataset(record, path, dataset)
     # The stored weights replace any pretrained ones: never fetch them again.
     model = build_model(**{**record["architecture"], "pretrained": False})
-    model.load_state_dict(record["state_dict"])
+    try:
+        model.load_state_dict(record["state_dict"])
+    except (RuntimeError, KeyError, TypeError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise TransferlabFileError(
+            f"{path}: its weights do not fit its architecture "
+            f"{record['architecture'].get('arch')!r} ({reason}); corrupt or edited, rebuild it"
+        ) from err
     place_model(model, device)
     model.eval()
     return model

@@ -125,6 +125,12 @@ def cmd_attack(args: argparse.Namespace) -> None:
     _set_threads(args.threads)
     spec = json.loads(args.spec)
     outputs = json.loads(args.outputs)
+    if args.targets:
+        from transferlab.checkpoints import check_model_dataset, load_model_record
+
+        # A bad target must fail the job before the AEs are crafted and left behind.
+        for path in json.loads(args.targets).values():
+            check_model_dataset(load_model_record(path), path, spec["dataset"])
     # loaded once for crafting and transfer (ImageNette decodes every image)
     images = evaluation_set(spec["dataset"], spec["evaluation"])
     settings = {
@@ -163,7 +169,7 @@ def _evaluate_and_write(
     images: tuple | None = None,
 ) -> None:
     """Transfer of stored AE files to the targets: summary CSV and per-sample outcomes."""
-    from transferlab.checkpoints import atomic_path, atomic_write_text
+    from transferlab.checkpoints import atomic_write_gzip_text, atomic_write_text
     from transferlab.crafting import evaluate_adversarial_sets
 
     summary, samples = evaluate_adversarial_sets(
@@ -178,8 +184,7 @@ def _evaluate_and_write(
         images=images,
     )
     atomic_write_text(args.out, summary.to_csv(index=False))
-    with atomic_path(args.samples) as tmp:
-        samples.to_csv(tmp, index=False, compression="gzip")
+    atomic_write_gzip_text(args.samples, samples.to_csv(index=False))
 
 
 def cmd_asr_table(args: argparse.Namespace) -> None:
@@ -663,6 +668,7 @@ def build_parser() -> argparse.ArgumentParser:
 INPUT_ERRORS = (
     ("transferlab.checkpoints", "TransferlabFileError"),
     ("transferlab.data", "DatasetMissingError"),
+    ("transferlab.data", "DatasetFileError"),
     ("transferlab.models", "PretrainedWeightsUnavailable"),
     ("transferlab.store", "AdversarialFileError"),
 )

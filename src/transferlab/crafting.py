@@ -64,7 +64,7 @@ def craft_adversarial_sets(
     ``images``: ``evaluation_set(dataset, evaluation)`` when the caller already has it.
     ``precision``: see ``run_attack``; a non-fp32 precision is stored as a file attribute.
     """
-    model = load_model(model_path, device=device)
+    model = load_model(model_path, device=device, dataset=dataset)
     record = load_model_record(model_path)
     _craft_sets(
         model,
@@ -161,6 +161,10 @@ def _craft_sets(
     x, y = images if images is not None else evaluation_set(dataset, evaluation)
     index = torch.arange(len(y))
     pred_clean = predict_labels(model, x, batch_size, device=device)
+    log(
+        f"crafting {len(outputs)} {attack['name']} AE file(s) from {surrogate_path} "
+        f"on {len(y)} {evaluation['split']} images"
+    )
     for out in outputs:
         targeted = out["mode"] == "targeted"
         eps = float(out["eps"]) / 255
@@ -242,7 +246,9 @@ def evaluate_adversarial_sets(
     import pandas as pd
 
     x, _ = images if images is not None else evaluation_set(dataset, evaluation)
-    models = {label: load_model(path, device=device) for label, path in targets.items()}
+    models = {
+        label: load_model(path, device=device, dataset=dataset) for label, path in targets.items()
+    }
     summaries, samples = [], []
     # every file of a surrogate usually holds the same images: predict them once per target
     clean_predictions: dict[tuple[str, bytes], np.ndarray] = {}

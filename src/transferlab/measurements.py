@@ -20,8 +20,9 @@ import torch
 
 from transferlab import data
 from transferlab.checkpoints import (
-    atomic_path,
+    TransferlabFileError,
     atomic_torch_save,
+    atomic_write_gzip_text,
     atomic_write_text,
     load_file,
     load_model,
@@ -54,9 +55,10 @@ def measure_model(
     log: Callable[[str], None] = print,
 ) -> dict[str, float]:
     """σ per sample (CSV: index, y, sigma), its summary (JSON) and ∇ₓℓ per sample (.pt)."""
-    model = load_model(model_path, device=device)
+    model = load_model(model_path, device=device, dataset=dataset)
     x, y = measurement_set(dataset, metrics)
     x, y = x.to(device), y.to(device)
+    log(f"measuring {model_path} on {len(y)} {metrics['split']} images: σ, then input gradients")
     sigma = input_hessian_top_eigenvalue(
         model,
         x,
@@ -115,7 +117,14 @@ def pairwise_similarities(
     summaries, samples = [], []
     for pair in pairs:
         identity = {k: v for k, v in pair.items() if k not in ("source", "target")}
-        values = cosine_rows(grads(pair["source"]), grads(pair["target"]))
+        source, target = grads(pair["source"]), grads(pair["target"])
+        if source.shape != target.shape:
+            raise TransferlabFileError(
+                f"{pair['target']}: gradients of shape {tuple(target.shape)}, but "
+                f"{pair['source']} has {tuple(source.shape)}: measured on other images "
+                "(metrics.n_samples or the data set changed); rebuild both"
+            )
+        values = cosine_rows(source, target)
         stats = similarity_summary(values)
         summaries.append({**identity, **{f"similarity_{k}": v for k, v in stats.items()}})
         frame = pd.DataFrame({"index": range(len(values)), "similarity": values.numpy()})
@@ -128,6 +137,5 @@ def pairwise_similarities(
     atomic_write_text(summary_csv, summary.to_csv(index=False))
     # No pairs (e.g. one seed and only different-seed pairs wanted): empty, but present.
     frame = pd.concat(samples, ignore_index=True) if samples else pd.DataFrame()
-    with atomic_path(samples_csv) as tmp:
-        frame.to_csv(tmp, index=False, compression="gzip")
+    atomic_write_gzip_text(samples_csv, frame.to_csv(index=False))
     return summary

@@ -23,7 +23,6 @@ renamed into place, so a killed job never leaves a file that looks complete.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 import os
@@ -36,7 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from transferlab.checkpoints import atomic_path
+from transferlab.checkpoints import atomic_path, utc_now
 
 FORMAT_MARKER = "transferlab-adversarial"
 FORMAT_VERSION = 1
@@ -282,7 +281,7 @@ def write_adversarial(
         "mode": "targeted" if targeted else "untargeted",
         "n": n,
         "transferlab_version": package_version(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": utc_now(),
         "format": FORMAT_MARKER,
         "format_version": FORMAT_VERSION,
     }

@@ -20,6 +20,7 @@ from transferlab.data import cifar10, digits, imagenette  # noqa: F401  (registe
 from transferlab.data.base import (
     DATASETS,
     SPLITS,
+    DatasetFileError,
     DatasetInfo,
     DatasetMissingError,
     DatasetSource,
@@ -72,6 +73,7 @@ __all__ = [
     "DATASETS",
     "SPLITS",
     "DatasetInfo",
+    "DatasetFileError",
     "DatasetMissingError",
     "DatasetSource",
     "TrainingData",

@@ -26,6 +26,11 @@ class DatasetMissingError(FileNotFoundError):
     """
 
 
+class DatasetFileError(ValueError):
+    """A data set file or folder is present but unusable (corrupt, wrong shape, a class
+    folder missing); the message names it and what is wrong."""
+
+
 @dataclass(frozen=True)
 class DatasetInfo:
     """Static description of a data set as configured.

@@ -23,6 +23,7 @@ from torch import Tensor
 from transferlab.data.augment import InMemoryTrainingData, to_unit_float
 from transferlab.data.base import (
     DATASETS,
+    DatasetFileError,
     DatasetInfo,
     DatasetMissingError,
     DatasetSource,
@@ -55,13 +56,37 @@ CIFAR10_STD = (0.2471, 0.2435, 0.2616)
 DOWNLOAD_TIMEOUT = 30.0
 
 
+# What the official batches (and numpy-written ones) need to rebuild their arrays; a
+# batch that names anything else is refused, so reading a batch never runs its code.
+NUMPY_GLOBALS = {
+    (module, name)
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+    for name in ("_reconstruct", "scalar")
+} | {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}  # encode: protocol-2 bytes
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in NUMPY_GLOBALS:
+            raise pickle.UnpicklingError(
+                f"refuses {module}.{name}: a CIFAR-10 batch holds only a dict, lists and "
+                "numpy arrays"
+            )
+        return super().find_class(module, name)
+
+
 def _unpickle(path: Path) -> dict[str, object]:
     """Load one batch file; keys come back as str whichever Python wrote the file."""
     with path.open("rb") as handle:
-        # latin1 decodes the official Python-2 pickles, including their numpy arrays
-        content = pickle.load(handle, encoding="latin1")
+        try:
+            # latin1 decodes the official Python-2 pickles, including their numpy arrays
+            content = _BatchUnpickler(handle, encoding="latin1").load()
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as err:
+            raise DatasetFileError(
+                f"{path}: not a readable CIFAR-10 batch ({err}); re-extract the archive"
+            ) from err
     if not isinstance(content, dict):
-        raise ValueError(f"{path}: expected a pickled dict, got {type(content).__name__}")
+        raise DatasetFileError(f"{path}: expected a pickled dict, got {type(content).__name__}")
     return {k.decode() if isinstance(k, bytes) else k: v for k, v in content.items()}
 
 
@@ -69,15 +94,17 @@ def read_cifar_batch(path: Path) -> tuple[Tensor, Tensor]:
     """One batch file -> images uint8 (N,3,32,32) (row r: R=r[:1024], G, B) and labels int64."""
     content = _unpickle(path)
     if "data" not in content or "labels" not in content:
-        raise ValueError(f"{path}: not a CIFAR-10 batch (keys {sorted(content)})")
+        raise DatasetFileError(f"{path}: not a CIFAR-10 batch (keys {sorted(content)})")
     data = np.asarray(content["data"])
     labels = np.asarray(content["labels"], dtype=np.int64)
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-        raise ValueError(f"{path}: 'data' must be uint8 (N, 3072), got {data.dtype} {data.shape}")
+        raise DatasetFileError(
+            f"{path}: 'data' must be uint8 (N, 3072), got {data.dtype} {data.shape}"
+        )
     if labels.shape != (data.shape[0],) or (
         labels.size and not 0 <= labels.min() <= labels.max() < 10
     ):
-        raise ValueError(f"{path}: 'labels' must be {data.shape[0]} ints in 0..9")
+        raise DatasetFileError(f"{path}: 'labels' must be {data.shape[0]} ints in 0..9")
     images = torch.from_numpy(data.reshape(-1, 3, 32, 32).copy())
     return images, torch.from_numpy(labels)
 

@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, Dataset
 from transferlab.data.augment import sample_resized_crop_box, to_unit_float
 from transferlab.data.base import (
     DATASETS,
+    DatasetFileError,
     DatasetInfo,
     DatasetMissingError,
     DatasetSource,
@@ -307,11 +308,18 @@ class Imagenette(DatasetSource):
             raise self._missing_error("the data disappeared while reading")
         classes = self._classes(folder)
         split_folder = folder / SPLIT_FOLDERS[split]
-        extra = sorted(set(list_classes(split_folder)) - set(classes))
-        if extra:
-            raise ValueError(
-                f"{split_folder}: class folder(s) {extra} have no counterpart in "
-                f"{folder / 'train'}; both splits need the same classes"
+        # both splits, whichever is read: training on a split missing a class would
+        # only fail (or worse, not) at evaluation
+        val_folder = folder / SPLIT_FOLDERS["test"]
+        present = set(list_classes(val_folder))
+        extra, missing = sorted(present - set(classes)), sorted(set(classes) - present)
+        if extra or missing:
+            # a class missing from one split would shift or drop labels without a word
+            problem = f"lacks class folder(s) {missing}" if missing else ""
+            problem += "; " if missing and extra else ""
+            problem += f"has class folder(s) {extra} not in train/" if extra else ""
+            raise DatasetFileError(
+                f"{val_folder}: {problem}; both splits need the same classes as {folder / 'train'}"
             )
         found = list_samples(split_folder, classes)
         if not found:
