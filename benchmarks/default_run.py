@@ -46,6 +46,8 @@ def main(workdir: Path) -> None:
         f"= at least {total_cpu / 120:.1f} min of wall time on 2 cores; summed job wall "
         f"{costs['wall_s'].sum() / 60:.1f} min.\n"
     )
+    if not (results / "tables/table12.csv").exists():
+        return
     table12 = pd.read_csv(results / "tables/table12.csv")
     accuracy = table12["test_acc_mean"]
     worst = table12.loc[accuracy.idxmin()]
@@ -53,6 +55,8 @@ def main(workdir: Path) -> None:
         f"Test accuracy (Table XII rows, mean over seeds): mean {accuracy.mean():.1f} %, "
         f"lowest {worst['model']} ({worst['role']}) {accuracy.min():.1f} %.\n"
     )
+    if not (results / "tables/table2.csv").exists():
+        return
     table2 = pd.read_csv(results / "tables/table2.csv")
     st = table2[(table2["surrogate"] == "ST") & (table2["attack"] == "PGD")]
     calibration = st.groupby(["mode", "eps"], sort=False)["asr_mean"].mean().unstack("eps")

@@ -23,7 +23,7 @@ import h5py
 import pytest
 
 from tests.conftest import REPO, subprocess_env
-from tests.reliability_builds import AE_DIR, FIXED_TIME, MODEL, TARGETS, build, mini_build
+from tests.reliability_builds import AE_DIR, FIXED_TIME, MODEL, TARGET, TARGETS, build, mini_build
 from tests.workflow_runner import write_config
 from transferlab import cli
 from transferlab.checkpoints import atomic_path
@@ -138,21 +138,36 @@ def test_second_snakemake_on_one_directory_refuses_with_the_lock_message(
 ) -> None:
     fault.name("concurrency", "two `snakemake` runs on one working directory")
     shutil.rmtree(work / "results/models/digits/VGG16")  # the first run retrains the target
+    started = work / "results/logs/train/digits/VGG16/st/tau1/seed0.log"
+    started.unlink(missing_ok=True)
     config = write_config(work, mini_build["config"])
     cmd = [
         sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(work),
         "--configfile", str(config), "--cores", "1", *TARGETS,
     ]  # fmt: skip
     env = {**subprocess_env(), **FIXED_TIME}
+    # forced: Snakemake does not rebuild a missing intermediate file of up-to-date targets
     first = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [*cmd, "--forcerun", TARGET],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
-    locks = work / ".snakemake/locks"
-    while first.poll() is None and not (locks.is_dir() and any(locks.iterdir())):
+    # Snakemake takes its lock before it starts a job (where it keeps the lock depends on
+    # its persistence backend: files or a database), so a job's fresh log means it holds it.
+    while first.poll() is None and not started.exists():
         time.sleep(0.01)
-    assert first.poll() is None, "the first run ended before it held its lock"
+    assert first.poll() is None, "the first run ended before it started the training job"
     # table2 forced: the second run has work to do, so it must take the lock
-    second = subprocess.run([*cmd, "--forcerun", "table2"], env=env, capture_output=True, text=True)
+    # --rerun-incomplete as in profiles/digits: without it Snakemake already refuses at the
+    # first run's in-progress files (IncompleteFilesException), before it checks the lock
+    second = subprocess.run(
+        [*cmd, "--forcerun", "table2", "--rerun-incomplete"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     out, _ = first.communicate()
     assert first.returncode == 0, out
     text = second.stdout + second.stderr
