@@ -281,8 +281,10 @@ def project(
                 * step_seconds(wc["dataset"], wc["arch"], wc["method"], precision)
             )
         elif rule == "attack":
-            n = ds["evaluation"]["n_samples"] * len(config["modes"]) * len(config["budgets"])
-            steps = ds["attacks"]["methods"].get(wc.get("attack", "autoattack"), {}).get("steps", 20)
+            budgets = ds.get("budgets") or config["budgets"]
+            n = ds["evaluation"]["n_samples"] * len(config["modes"]) * len(budgets)
+            attack = wc.get("attack", "autoattack")  # autoattack_* rules have no wildcard
+            steps = ds["attacks"]["methods"].get(attack, {}).get("steps", 20)
             rate = ae_per_second(wc["dataset"])
             seconds = n / rate * (1 + len(ds["targets"]) / (3 * steps))
         elif rule == "measure":
@@ -425,8 +427,10 @@ def flop_plan(jobs: list[tuple[str, dict[str, str]]], config: dict[str, Any]) ->
             factor = CPU_MECHANISM_FACTOR.get(wc["method"], 1.0)
             value = epochs * N_TRAIN[wc["dataset"]] * f * factor
         elif rule == "attack":
-            n = ds["evaluation"]["n_samples"] * len(config["modes"]) * len(config["budgets"])
-            steps = ds["attacks"]["methods"].get(wc.get("attack", "autoattack"), {}).get("steps", 20)
+            budgets = ds.get("budgets") or config["budgets"]
+            n = ds["evaluation"]["n_samples"] * len(config["modes"]) * len(budgets)
+            attack = wc.get("attack", "autoattack")  # autoattack_* rules have no wildcard
+            steps = ds["attacks"]["methods"].get(attack, {}).get("steps", 20)
             targets = sum(flops(wc["dataset"], t) for t in ds["targets"])
             value = n * (steps * f + targets / 3)
         elif rule == "measure":
