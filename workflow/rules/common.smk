@@ -445,7 +445,7 @@ def autoattack_spec(wildcards):
 
 
 def crafted_attacks(dataset):
-    """The attacks the ordinary attack rule crafts (every mode): all but AutoAttack."""
+    """The attacks that attack_<dataset> crafts in every mode (all but AutoAttack)."""
     return [m for m in dataset_config(dataset)["attacks"]["methods"] if m != "autoattack"]
 
 
