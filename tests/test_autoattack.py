@@ -50,7 +50,12 @@ def crafted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     torch.manual_seed(0)
     model = build_model(**ARCHITECTURE).eval()
     model_path = root / "model.pt"
-    record = {"format": MODEL_FORMAT, "state_dict": model.state_dict()}
+    record = {
+        "format": MODEL_FORMAT,
+        "state_dict": model.state_dict(),
+        # crafting checks the model file was trained on the data set it attacks
+        "dataset": {"name": "digits", "options": {"size": SIZE}},
+    }
     atomic_torch_save({**record, "architecture": ARCHITECTURE}, model_path)
     surrogate = load_model(model_path)
     x = grid_images()
@@ -162,7 +167,7 @@ def test_targeted_autoattack_is_refused(crafted, tmp_path: Path) -> None:
         craft_adversarial_sets(
             crafted["model_path"],
             [{"path": str(tmp_path / "t.h5"), "mode": "targeted", "eps": EPS}],
-            dataset={"name": "digits"},
+            dataset={"name": "digits", "options": {"size": SIZE}},
             evaluation={"split": "test"},
             attack={"name": "autoattack", "settings": {}},
             batch_size=N,
