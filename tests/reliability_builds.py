@@ -7,6 +7,7 @@ the bad-input tests corrupt copies of its files."""
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,8 @@ def shell_commands(workdir: Path, config: dict) -> list[dict]:
     for line in (proc.stdout + proc.stderr).splitlines():
         text = line.strip()
         if text.startswith("rule ") and text.endswith(":"):
-            rule = text[5:-1]
+            # the attack rule is generated per data set (attack_<dataset>): name the stage
+            rule = re.sub(r"^attack_[a-z0-9]+$", "attack", text[5:-1])
         elif text.startswith("output:"):
             outputs = [p.strip() for p in text[len("output:") :].split(",")]
         elif text.startswith("Shell command:"):
