@@ -49,7 +49,8 @@ FIGURES = (
     "similarity_vs_tau_augmentations", "smoothness_vs_tau_augmentations",
     "smoothness_vs_tau_regularizers", "similarity_matrix",
 )  # fmt: skip
-TABLES = ("table12", "table6", "table2", "table7")  # TINY_CONFIG builds these
+# TINY_CONFIG builds these
+TABLES = ("table12", "table6", "table2", "table5", "table7", "table8", "table13")
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +92,7 @@ def test_report_lists_every_table_and_figure_by_paper_section(report) -> None:
     expected = {f"results/figures/digits/{name}.png" for name in FIGURES}
     expected |= {f"results/report/tables/{name}.html" for name in TABLES}
     expected |= {f"results/report/compare/{name}.html" for name in (*TABLES, "summary")}
+    expected.add("results/report/claims.html")
     assert set(results) == expected
     assert all(entry["caption"].strip() for entry in results.values())
     assert categories["1 Adversarial training (Sec. 2)"]["Digits"] == [
@@ -99,11 +101,17 @@ def test_report_lists_every_table_and_figure_by_paper_section(report) -> None:
         "results/figures/digits/smoothness_vs_at_eps.png",
     ]
     assert categories["4 Transfer ASR tables (Secs. 2-5)"] == {
-        "Table II": ["results/report/tables/table2.html"]
+        "Table II": ["results/report/tables/table2.html"],
+        "Table V": ["results/report/tables/table5.html"],
+        "Table XIII": ["results/report/tables/table13.html"],
     }
     assert set(categories["7 Comparison with the paper"]) == {
-        "Summary", "Table II", "Table VI", "Table VII", "Table XII",
+        "Summary", "Table II", "Table V", "Table VI", "Table VII", "Table VIII", "Table XII",
+        "Table XIII",
     }  # fmt: skip
+    assert categories["8 Which of the paper's claims hold here"] == {
+        "Claims": ["results/report/claims.html"]
+    }
     assert "Fig. 2: transfer ASR vs the surrogate" in html.unescape(
         results["results/figures/digits/asr_vs_at_eps.png"]["caption"]
     )
@@ -199,6 +207,6 @@ def test_report_figures_render_in_headless_chromium(report, tmp_path) -> None:
     for path, item in figures.items():
         assert item["complete"] and item["width"] > 300 and item["height"] > 200, (path, item)
     pages = {path: item for path, item in results.items() if item["mime"] == "text/html"}
-    assert len(pages) == 2 * len(TABLES) + 1
+    assert len(pages) == 2 * len(TABLES) + 2  # + the comparison summary and the claims
     for path, item in pages.items():
         assert item["tables"] >= 1 and item["rows"] >= 1, (path, item)
