@@ -247,22 +247,11 @@ TABLE8_ROWS = ("st", "ir", "jr", "er", "sam", "sam_ir", "sam_jr")
 
 def _check_table8(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None:
     key = "tables.table8"
-    if tcfg["target"] not in ds["architectures"]:
-        raise ConfigError(
-            f"{key}.target: {tcfg['target']!r} is not a key of datasets.{ds_key}.architectures; "
-            f"allowed: {', '.join(ds['architectures'])}"
-        )
+    _check_target_architecture(key, tcfg, ds, ds_key)
     seen = set()
     for i, (method, tau) in enumerate(tcfg["target_trainings"]):
         where = f"{key}.target_trainings[{i}]"
-        if method not in ds["mechanisms"]:
-            raise ConfigError(
-                f"{where}: {method!r} is not in datasets.{ds_key}.mechanisms; "
-                f"allowed: {', '.join(ds['mechanisms'])}"
-            )
-        size = len(ds["mechanisms"][method]["grid"])
-        if not 1 <= tau <= size:
-            raise ConfigError(f"{where}: tau index {tau} out of range; allowed: 1..{size}")
+        _check_tau_index(where, method, tau, ds, ds_key)
         if (method, tau) in seen:
             raise ConfigError(f"{where}: [{method}, {tau}] listed more than once")
         seen.add((method, tau))
@@ -327,36 +316,33 @@ def split_lgv_label(label: str) -> tuple[str, str]:
     return surrogate, lgv or LGV_NONE
 
 
-def _check_table7(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None:
+def _check_target_architecture(
+    key: str, tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str
+) -> None:
     if tcfg["target"] not in ds["architectures"]:
         raise ConfigError(
-            f"tables.table7.target: {tcfg['target']!r} is not a key of "
+            f"{key}.target: {tcfg['target']!r} is not a key of "
             f"datasets.{ds_key}.architectures; allowed: {', '.join(ds['architectures'])}"
         )
-    for method, tau in tcfg["target_trainings"].items():
-        if method not in ds["mechanisms"]:
-            raise ConfigError(
-                f"tables.table7.target_trainings.{method}: not in datasets.{ds_key}.mechanisms; "
-                f"allowed: {', '.join(ds['mechanisms'])}"
-            )
-        size = len(ds["mechanisms"][method]["grid"])
-        if not 1 <= tau <= size:
-            raise ConfigError(
-                f"tables.table7.target_trainings.{method}: tau index {tau} out of range; "
-                f"allowed: 1..{size}"
-            )
-    for method, tau in tcfg.get("surrogate_tau", {}).items():
-        if method not in ds["mechanisms"]:
-            raise ConfigError(
-                f"tables.table7.surrogate_tau.{method}: not in datasets.{ds_key}.mechanisms; "
-                f"allowed: {', '.join(ds['mechanisms'])}"
-            )
-        size = len(ds["mechanisms"][method]["grid"])
-        if not 1 <= tau <= size:
-            raise ConfigError(
-                f"tables.table7.surrogate_tau.{method}: tau index {tau} out of range; "
-                f"allowed: 1..{size}"
-            )
+
+
+def _check_tau_index(where: str, method: str, tau: int, ds: dict[str, Any], ds_key: str) -> None:
+    """``method`` is a configured mechanism and ``tau`` a 1-based index into its grid."""
+    if method not in ds["mechanisms"]:
+        raise ConfigError(
+            f"{where}: {method!r} is not in datasets.{ds_key}.mechanisms; "
+            f"allowed: {', '.join(ds['mechanisms'])}"
+        )
+    size = len(ds["mechanisms"][method]["grid"])
+    if not 1 <= tau <= size:
+        raise ConfigError(f"{where}: tau index {tau} out of range; allowed: 1..{size}")
+
+
+def _check_table7(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None:
+    _check_target_architecture("tables.table7", tcfg, ds, ds_key)
+    for name in ("target_trainings", "surrogate_tau"):
+        for method, tau in tcfg.get(name, {}).items():
+            _check_tau_index(f"tables.table7.{name}.{method}", method, tau, ds, ds_key)
     _check_table_surrogates("tables.table7", tcfg, ds, ds_key)
 
 
