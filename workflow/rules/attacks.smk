@@ -1,47 +1,53 @@
 # Attacks: one job per (surrogate model, attack) crafts one HDF5 file per mode × budget and
 # evaluates them on every target (transfer summary + per-sample outcomes). One process for
 # both: on small models, a second job per surrogate would mostly pay torch's import again.
+# A surrogate no table lists is read in the analysis mode only (Table VI, Fig. 2, claims):
+# its job, attack_<dataset>_<mode>, crafts that mode alone (transferlab.attack_modes).
 
 
-# One attack rule per data set: the HDF5 outputs list that data set's budgets.
+# One attack rule per data set (and mode subset): the HDF5 outputs list its budgets.
 for _dataset in config["datasets"]:
+    for _modes in [None, *([m] for m in single_mode_attack_rules())]:
+        _name = "{attack}" if _modes is None else f"{{attack}}.{_modes[0]}"
 
-    rule:
-        name:
-            f"attack_{_dataset}"
-        input:
-            model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
-            targets=lambda wc: list(target_model_paths(wc).values()),
-        output:
-            sets=attack_set_paths(_dataset),
-            summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.csv",
-            samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.samples.csv.gz",
-        log:
-            f"{RESULTS}/logs/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.log",
-        benchmark:
-            f"{RESULTS}/benchmarks/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}.tsv"
-        wildcard_constraints:
-            dataset=_dataset,
-            attack="|".join(crafted_attacks(_dataset)),
-        conda:
-            "../../envs/transferlab.yaml"
-        threads: config["threads"]
-        resources:
-            gpu=gpu_count,
-            gpu_slots=gpu_count,
-            cpus_per_gpu=lambda wc, threads: threads,
-            mem_mb=lambda wc, attempt: 4000 * attempt,
-            runtime=lambda wc, attempt: 120 * attempt,
-        params:
-            code=command_digest("attack"),
-            spec=evaluation_spec,
-            outputs=lambda wc, output: attack_outputs(wc.dataset, output.sets),
-            targets=lambda wc: json.dumps(target_model_paths(wc)),
-            device=config["device"],
-        shell:
-            "python -m transferlab attack --model {input.model} --spec {params.spec:q}"
-            " --outputs {params.outputs:q} --targets {params.targets:q} --out {output.summary}"
-            " --samples {output.samples} --device {params.device} --threads {threads} > {log} 2>&1"
+        rule:
+            name:
+                f"attack_{_dataset}" if _modes is None else f"attack_{_dataset}_{_modes[0]}"
+            input:
+                model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
+                targets=lambda wc: list(target_model_paths(wc).values()),
+            output:
+                sets=attack_set_paths(_dataset, _modes),
+                summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{_name}.csv",
+                samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{_name}.samples.csv.gz",
+            log:
+                f"{RESULTS}/logs/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{_name}.log",
+            benchmark:
+                f"{RESULTS}/benchmarks/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{_name}.tsv"
+            wildcard_constraints:
+                dataset=_dataset,
+                attack="|".join(crafted_attacks(_dataset)),
+            conda:
+                "../../envs/transferlab.yaml"
+            threads: config["threads"]
+            resources:
+                gpu=gpu_count,
+                gpu_slots=gpu_count,
+                cpus_per_gpu=lambda wc, threads: threads,
+                mem_mb=lambda wc, attempt: 4000 * attempt,
+                runtime=lambda wc, attempt: 120 * attempt,
+            params:
+                code=command_digest("attack"),
+                spec=evaluation_spec,
+                outputs=lambda wc, output, modes=_modes: attack_outputs(
+                    wc.dataset, output.sets, modes
+                ),
+                targets=lambda wc: json.dumps(target_model_paths(wc)),
+                device=config["device"],
+            shell:
+                "python -m transferlab attack --model {input.model} --spec {params.spec:q}"
+                " --outputs {params.outputs:q} --targets {params.targets:q} --out {output.summary}"
+                " --samples {output.samples} --device {params.device} --threads {threads} > {log} 2>&1"
 
 
 # AutoAttack (Table XIII): untargeted only, on Table XIII's subset of the evaluation images.

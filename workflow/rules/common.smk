@@ -5,6 +5,8 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from transferlab import code_digest
+from transferlab.attack_modes import analysis_modes, attack_job_name, attack_modes
+from transferlab.attack_modes import every_mode_surrogates
 
 from transferlab.config import (
     ConfigError,
@@ -60,13 +62,34 @@ def budgets(dataset):
     return dataset_budgets(config, dataset)
 
 
-def attack_set_paths(dataset):
-    """The HDF5 files of one attack job of ``dataset``: one per mode × budget."""
+def attack_set_paths(dataset, modes=None):
+    """The HDF5 files of one attack job of ``dataset``: one per mode × budget (every
+    configured mode, or the one of a single-mode job, in folder ``<attack>.<mode>``)."""
+    folder = "{attack}" if modes is None else f"{{attack}}.{modes[0]}"
     return [
-        f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{attack}}/{mode}-eps{eps}.h5"
-        for mode in config["modes"]
+        f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{folder}/{mode}-eps{eps}.h5"
+        for mode in modes or config["modes"]
         for eps in budgets(dataset)
     ]
+
+
+def single_mode_attack_rules():
+    """The modes that get an attack rule of their own: the analysis modes, when a
+    surrogate no table lists needs fewer modes than ``config["modes"]``."""
+    modes = analysis_modes(config)
+    return [] if modes == list(config["modes"]) or not modes else modes
+
+
+EVERY_MODE = {ds: every_mode_surrogates(config, ds) for ds in config["datasets"]}
+
+
+def attack_name(dataset, method, tau, attack):
+    """The attack job's name in its paths: ``pgd`` (every mode) or ``pgd.untargeted``
+    (transferlab.attack_modes); AutoAttack's job is untargeted by definition."""
+    if attack not in crafted_attacks(dataset):
+        return attack
+    modes = attack_modes(config, dataset, attack, method, int(tau), EVERY_MODE[dataset])
+    return attack_job_name(attack, modes, config["modes"])
 
 
 def lgv_attack_set_paths(dataset):
@@ -83,9 +106,9 @@ def lgv_table_datasets():
     return [config["tables"]["table5"]["dataset"]] if "table5" in config["tables"] else []
 
 
-def attack_outputs(dataset, paths):
+def attack_outputs(dataset, paths, modes=None):
     """--outputs of the attack command: [{path, mode, eps}] in attack_set_paths order."""
-    settings = [(mode, eps) for mode in config["modes"] for eps in budgets(dataset)]
+    settings = [(mode, eps) for mode in modes or config["modes"] for eps in budgets(dataset)]
     return json.dumps(
         [
             {"path": path, "mode": mode, "eps": eps}
@@ -324,7 +347,9 @@ def figures_spec(wildcards):
 
 
 def transfer_stem(dataset, arch, method, tau, seed, attack):
-    return f"{model_stem(dataset, arch, method, tau, seed, kind='transfer')}/{attack}"
+    """results/transfer/…/seed{s}/<attack job name> (see attack_name)."""
+    name = attack_name(dataset, method, tau, attack)
+    return f"{model_stem(dataset, arch, method, tau, seed, kind='transfer')}/{name}"
 
 
 def lgv_bases(dataset):
@@ -530,8 +555,9 @@ def table8_plan():
 
     def entry(label, method, tau, seed, wanted):
         model = (dataset, ds["surrogate"], method, tau, seed)
+        folder = attack_name(dataset, method, tau, "pgd")
         files = [
-            f"{model_stem(*model, kind='adversarial')}/pgd/{mode}-eps{eps}.h5"
+            f"{model_stem(*model, kind='adversarial')}/{folder}/{mode}-eps{eps}.h5"
             for mode in config["modes"]
         ]
         return {
