@@ -76,7 +76,5 @@ def attack_job_name(attack: str, modes: list[str], all_modes: list[str]) -> str:
     if list(modes) == list(all_modes):
         return attack
     if len(modes) != 1 or modes[0] not in all_modes:
-        raise ValueError(
-            f"an attack job crafts every mode {all_modes} or one of them; got {modes}"
-        )
+        raise ValueError(f"an attack job crafts every mode {all_modes} or one of them; got {modes}")
     return f"{attack}.{modes[0]}"
