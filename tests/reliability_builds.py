@@ -52,7 +52,7 @@ def shell_commands(workdir: Path, config: dict) -> list[dict]:
         text = line.strip()
         if text.startswith("rule ") and text.endswith(":"):
             # the attack rule is generated per data set (attack_<dataset>): name the stage
-            rule = re.sub(r"^attack_[a-z0-9]+$", "attack", text[5:-1])
+            rule = re.sub(r"^attack_[a-z0-9]+(_untargeted|_targeted)?$", "attack", text[5:-1])
         elif text.startswith("output:"):
             outputs = [p.strip() for p in text[len("output:") :].split(",")]
         elif text.startswith("Shell command:"):

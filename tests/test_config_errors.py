@@ -77,6 +77,16 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
         lambda c: c["tables"]["table7"].update(surrogate_tau={"at": 3}),
         ["tables.table7.surrogate_tau.at", "1..2"],
     ),
+    (
+        "Table XIII given one and several data sets",
+        lambda c: c["tables"]["table13"].update(datasets=["digits"]),
+        ["tables.table13", "either dataset", "datasets", "both"],
+    ),
+    (
+        "Table XIII on an unknown data set",
+        lambda c: c["tables"].update(table13={"datasets": ["digits", "cifar"], "n_samples": 8}),
+        ["tables.table13.datasets", "'cifar'", "allowed: digits"],
+    ),
 ]
 
 

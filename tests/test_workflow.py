@@ -253,13 +253,24 @@ def test_budgets_per_data_set_flow_into_every_stage(tmp_path, tiny_config) -> No
     digits["budgets"] = [4, 16]
     tiny_config["datasets"] = {"digits": digits, "digitsb": other}
     tiny_config["budgets"] = [2, 6]  # the default: used by neither data set
-    tiny_config["tables"] = {"table2": {"dataset": "digits"}, "table3": {"dataset": "digitsb"}}
+    tiny_config["tables"] = {
+        "table2": {"dataset": "digits"},
+        "table3": {"dataset": "digitsb"},
+        # Table XIII on both data sets (the paper's CIFAR-10 and ImageNette halves)
+        "table13": {"datasets": ["digits", "digitsb"], "n_samples": 8},
+    }
     snakemake(
         tmp_path,
         tiny_config,
         "results/compare/table2.csv",
         "results/compare/table3.csv",
+        "results/tables/table13.csv",
     )
+    table13 = pd.read_csv(tmp_path / "results/tables/table13.csv")
+    assert list(table13["eps"]) == ["4/255", "16/255", "8/255", "32/255"]  # digits, then digitsb
+    assert set(table13["surrogate"]) == {"ST"} and set(table13["mode"]) == {"untargeted"}
+    text = (tmp_path / "results/tables/table13.md").read_text()
+    assert text.count("## Digits") == 2 and text.count("Subset (AutoAttack's cost)") == 2
     for table, dataset, eps in (("table2", "digits", {4, 16}), ("table3", "digitsb", {8, 32})):
         built = pd.read_csv(tmp_path / f"results/tables/{table}.csv")
         assert set(built["eps"]) == {f"{e}/255" for e in eps}, table
@@ -273,3 +284,34 @@ def test_budgets_per_data_set_flow_into_every_stage(tmp_path, tiny_config) -> No
         }
         text = (tmp_path / f"results/compare/{table}.md").read_text()
         assert "mapped onto the paper's by position" in text
+
+
+def test_grid_surrogates_no_table_lists_are_attacked_in_the_analysis_mode_only(
+    tmp_path, tiny_config
+) -> None:
+    """LS τ=2 is no table's row (Table II shows τ=1 and τ=last): its attack job crafts the
+    untargeted sets Table VI reads and no targeted ones; the table rows craft both."""
+    digits = tiny_config["datasets"]["digits"]
+    digits["mechanisms"] = {"st": {"grid": [None]}, "ls": {"grid": [0.1, 0.2, 0.3]}}
+    digits["seeds"] = [0]
+    digits.pop("lgv")
+    tiny_config["tables"] = {"table2": {"dataset": "digits"}}
+    snakemake(tmp_path, tiny_config, "results/tables/table2.csv", "results/tables/table6.csv")
+    adversarial = tmp_path / "results/adversarial/digits/ResNet18"
+    transfer = tmp_path / "results/transfer/digits/ResNet18"
+    grid_only = sorted(p.name for p in (adversarial / "ls/tau2/seed0").rglob("*.h5"))
+    assert grid_only == ["untargeted-eps16.h5", "untargeted-eps4.h5"]
+    assert not (adversarial / "ls/tau2/seed0/pgd").exists()
+    modes = pd.read_csv(transfer / "ls/tau2/seed0/pgd.untargeted.csv")["mode"]
+    assert set(modes) == {"untargeted"}
+    for row in ("st/tau1", "ls/tau1", "ls/tau3"):
+        summary = pd.read_csv(transfer / f"{row}/seed0/pgd.csv")
+        assert set(summary["mode"]) == {"untargeted", "targeted"}, row
+    surrogates = pd.read_csv(tmp_path / "results/tables/surrogates.csv")
+    per_model = surrogates.groupby("tau_index")["mode"].agg(lambda m: sorted(set(m)))
+    assert per_model.to_dict() == {
+        1: ["targeted", "untargeted"],
+        2: ["untargeted"],
+        3: ["targeted", "untargeted"],
+    }
+    assert (pd.read_csv(tmp_path / "results/tables/table6.csv")["n"] == 4).all()

@@ -191,48 +191,14 @@ def cmd_asr_table(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from transferlab.checkpoints import atomic_write_text
-    from transferlab.transfer import aggregate_asr, render_markdown
 
     spec = json.loads(args.spec)
-    frames = [
-        pd.read_csv(e["csv"]).assign(surrogate=e["surrogate"], seed=e["seed"])
-        for e in spec["inputs"]
-    ]
-    df = pd.concat(frames, ignore_index=True)
-    df = df[df["attack"].isin(spec["attacks"]) & df["eps"].isin(spec["budgets"])]
-    surrogates = list(dict.fromkeys(e["surrogate"] for e in spec["inputs"]))
-    # Row order of the paper's tables: surrogate, attack, mode (U before T), eps, target.
-    ranks = {
-        "surrogate": surrogates,
-        "attack": spec["attacks"],
-        "mode": ["untargeted", "targeted"],
-        "target": spec["targets"],
-    }
-    df = df.sort_values(
-        ["surrogate", "attack", "mode", "eps", "target"],
-        key=lambda c: c.map({v: i for i, v in enumerate(ranks[c.name])}) if c.name in ranks else c,
-        kind="stable",
-    )
-    df = df.assign(dataset=spec["dataset"], eps=df["eps"] / 255, attack=df["attack"].str.upper())
-    table = aggregate_asr(df)
-    table["eps_label"] = table["eps"].map(lambda e: f"{round(e * 255)}/255")
-    intervals = spec.get("intervals")
-    if intervals:
-        from transferlab.bootstrap import asr_bootstrap_intervals, asr_table_samples
-
-        samples = asr_table_samples(
-            spec["inputs"],
-            dataset=spec["dataset"],
-            attacks=spec["attacks"],
-            budgets=spec["budgets"],
-        )
-        ci = asr_bootstrap_intervals(
-            samples, resamples=intervals["resamples"], seed=intervals["seed"]
-        )
-        keys = ["dataset", "surrogate", "attack", "mode", "eps_label", "target"]
-        ci = ci.rename(columns={"eps": "eps_label"})
-        table = table.merge(ci, on=keys, how="left", validate="one_to_one")
+    # Several data sets (Table XIII's CIFAR-10 and ImageNette halves): one part each.
+    parts = spec.get("parts") or [spec]
+    built = [_asr_table_part(spec, part) for part in parts]
+    table = pd.concat([t for t, _ in built], ignore_index=True)
     if args.markdown:
+        intervals = spec.get("intervals")
         text = f"# {spec['title']}\n\nASR in %, mean±std over seeds; U = untargeted, T = targeted."
         if spec.get("note"):
             text += " " + spec["note"]
@@ -241,11 +207,13 @@ def cmd_asr_table(args: argparse.Namespace) -> None:
                 f" The CSV adds each cell's 95 % bootstrap interval (asr_ci_low, asr_ci_high; "
                 f"{intervals['resamples']} resamples of seeds and evaluation images)."
             )
-        text += "\n\n" + render_markdown(
-            table.drop(columns="eps_label"), surrogate_order=surrogates
-        )
+        if len(parts) == 1:
+            text += "\n\n" + built[0][1]
+        else:
+            for part, (_, rendered) in zip(parts, built, strict=True):
+                note = f"{part['note']}\n\n" if part.get("note") else ""
+                text += f"\n\n## {part['dataset']}\n\n{note}{rendered}"
         atomic_write_text(args.markdown, text)
-    table = table.assign(eps=table["eps_label"]).drop(columns="eps_label")
     if spec.get("lgv_rows"):
         from transferlab.config import split_lgv_label
 
@@ -254,6 +222,55 @@ def cmd_asr_table(args: argparse.Namespace) -> None:
         table.insert(table.columns.get_loc("surrogate") + 1, "lgv", rows.str[1])
     atomic_write_text(args.out, table.round(4).to_csv(index=False))
     _log(f"wrote {args.out} ({len(table)} rows)")
+
+
+def _asr_table_part(spec: dict, part: dict) -> tuple:
+    """One data set's rows of an ASR table (mean ± std over seeds, bootstrap interval) and
+    its markdown rendering."""
+    import pandas as pd
+
+    from transferlab.transfer import aggregate_asr, render_markdown
+
+    frames = [
+        pd.read_csv(e["csv"]).assign(surrogate=e["surrogate"], seed=e["seed"])
+        for e in part["inputs"]
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    df = df[df["attack"].isin(spec["attacks"]) & df["eps"].isin(part["budgets"])]
+    surrogates = list(dict.fromkeys(e["surrogate"] for e in part["inputs"]))
+    # Row order of the paper's tables: surrogate, attack, mode (U before T), eps, target.
+    ranks = {
+        "surrogate": surrogates,
+        "attack": spec["attacks"],
+        "mode": ["untargeted", "targeted"],
+        "target": part["targets"],
+    }
+    df = df.sort_values(
+        ["surrogate", "attack", "mode", "eps", "target"],
+        key=lambda c: c.map({v: i for i, v in enumerate(ranks[c.name])}) if c.name in ranks else c,
+        kind="stable",
+    )
+    df = df.assign(dataset=part["dataset"], eps=df["eps"] / 255, attack=df["attack"].str.upper())
+    table = aggregate_asr(df)
+    table["eps_label"] = table["eps"].map(lambda e: f"{round(e * 255)}/255")
+    intervals = spec.get("intervals")
+    if intervals:
+        from transferlab.bootstrap import asr_bootstrap_intervals, asr_table_samples
+
+        samples = asr_table_samples(
+            part["inputs"],
+            dataset=part["dataset"],
+            attacks=spec["attacks"],
+            budgets=part["budgets"],
+        )
+        ci = asr_bootstrap_intervals(
+            samples, resamples=intervals["resamples"], seed=intervals["seed"]
+        )
+        keys = ["dataset", "surrogate", "attack", "mode", "eps_label", "target"]
+        ci = ci.rename(columns={"eps": "eps_label"})
+        table = table.merge(ci, on=keys, how="left", validate="one_to_one")
+    rendered = render_markdown(table.drop(columns="eps_label"), surrogate_order=surrogates)
+    return table.assign(eps=table["eps_label"]).drop(columns="eps_label"), rendered
 
 
 def cmd_table8(args: argparse.Namespace) -> None:

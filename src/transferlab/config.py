@@ -174,55 +174,74 @@ def _check_attacks(config: dict[str, Any]) -> None:
                 )
     for table, tcfg in config.get("tables", {}).items():
         key = f"tables.{table}"
-        ds_key = tcfg["dataset"]
-        if ds_key not in config["datasets"]:
+        if table == "table13" and ("dataset" in tcfg) == ("datasets" in tcfg):
             raise ConfigError(
-                f"{key}.dataset: {ds_key!r} is not a configured data set; "
-                f"allowed: {', '.join(config['datasets'])}"
+                f"{key}: give either dataset (one data set) or datasets (a list), not "
+                f"{'both' if 'dataset' in tcfg else 'neither'}"
             )
-        ds = config["datasets"][ds_key]
-        if table == "table7":
-            _check_table7(tcfg, ds, ds_key)
-            continue
-        if table == "table8":
-            _check_table8(tcfg, ds, ds_key)
-            _check_table_budgets(key, tcfg, config, ds_key)
-            continue
-        if table == "table13":
-            if "autoattack" not in ds.get("attacks", {}).get("methods", {}):
-                raise ConfigError(
-                    f"tables.table13: add autoattack to datasets.{ds_key}.attacks.methods "
-                    "(autoattack: {}) to build Table XIII"
-                )
-            unknown = sorted(set(tcfg.get("seeds", [])) - set(ds.get("seeds", [])))
-            if unknown:
-                raise ConfigError(
-                    f"tables.table13.seeds: {unknown} are not in datasets.{ds_key}.seeds; "
-                    f"allowed: {ds.get('seeds')}"
-                )
-            _check_table_budgets(key, tcfg, config, ds_key)
-            _check_table_surrogates(key, tcfg, ds, ds_key)
-            continue
-        if table == "table5":
-            _check_table_budgets(key, tcfg, config, ds_key)
-            _check_lgv(ds, ds_key)
-            continue
-        methods = ds.get("attacks", {}).get("methods", {})
-        for attack in tcfg.get("attacks", ["pgd"]):
-            if attack not in methods:
-                raise ConfigError(
-                    f"{key}.attacks: {attack!r} is not in datasets.{ds_key}.attacks.methods; "
-                    f"allowed: {', '.join(methods)}"
-                )
-            # Tables II-IV craft every mode in `modes`; Table XIII runs AutoAttack untargeted.
-            if "targeted" in config["modes"] and not ATTACKS.get(attack).supports_targeted:
-                raise ConfigError(
-                    f"{key}.attacks: {attack!r} has no targeted mode, but modes includes "
-                    f"'targeted' and {table} crafts every mode; list {attack!r} in "
-                    "tables.table13 instead (untargeted)"
-                )
+        for ds_key in table_datasets(tcfg):
+            _check_table(config, table, tcfg, key, ds_key)
+
+
+def table_datasets(tcfg: dict[str, Any]) -> list[str]:
+    """The data sets one table is built from: ``datasets`` (Table XIII) or ``dataset``."""
+    return list(tcfg["datasets"]) if "datasets" in tcfg else [tcfg["dataset"]]
+
+
+def _check_table(
+    config: dict[str, Any], table: str, tcfg: dict[str, Any], key: str, ds_key: str
+) -> None:
+    if ds_key not in config["datasets"]:
+        raise ConfigError(
+            f"{key}.dataset{'s' if 'datasets' in tcfg else ''}: {ds_key!r} is not a "
+            "configured data set; "
+            f"allowed: {', '.join(config['datasets'])}"
+        )
+    ds = config["datasets"][ds_key]
+    if table == "table7":
+        _check_table7(tcfg, ds, ds_key)
+        return
+    if table == "table8":
+        _check_table8(tcfg, ds, ds_key)
+        _check_table_budgets(key, tcfg, config, ds_key)
+        return
+    if table == "table13":
+        if "autoattack" not in ds.get("attacks", {}).get("methods", {}):
+            raise ConfigError(
+                f"tables.table13: add autoattack to datasets.{ds_key}.attacks.methods "
+                "(autoattack: {}) to build Table XIII"
+            )
+        unknown = sorted(set(tcfg.get("seeds", [])) - set(ds.get("seeds", [])))
+        if unknown:
+            raise ConfigError(
+                f"tables.table13.seeds: {unknown} are not in datasets.{ds_key}.seeds; "
+                f"allowed: {ds.get('seeds')}"
+            )
         _check_table_budgets(key, tcfg, config, ds_key)
         _check_table_surrogates(key, tcfg, ds, ds_key)
+        return
+    if table == "table5":
+        _check_table_budgets(key, tcfg, config, ds_key)
+        _check_lgv(ds, ds_key)
+        return
+    from transferlab.attacks import ATTACKS
+
+    methods = ds.get("attacks", {}).get("methods", {})
+    for attack in tcfg.get("attacks", ["pgd"]):
+        if attack not in methods:
+            raise ConfigError(
+                f"{key}.attacks: {attack!r} is not in datasets.{ds_key}.attacks.methods; "
+                f"allowed: {', '.join(methods)}"
+            )
+        # Tables II-IV craft every mode in `modes`; Table XIII runs AutoAttack untargeted.
+        if "targeted" in config["modes"] and not ATTACKS.get(attack).supports_targeted:
+            raise ConfigError(
+                f"{key}.attacks: {attack!r} has no targeted mode, but modes includes "
+                f"'targeted' and {table} crafts every mode; list {attack!r} in "
+                "tables.table13 instead (untargeted)"
+            )
+    _check_table_budgets(key, tcfg, config, ds_key)
+    _check_table_surrogates(key, tcfg, ds, ds_key)
 
 
 def _check_table_budgets(

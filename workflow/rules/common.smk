@@ -19,6 +19,7 @@ from transferlab.config import (
     table8_targets,
     table7_rows,
     table7_surrogate_taus,
+    table_datasets,
     table_rows,
 )
 from transferlab.compare import budget_map
@@ -431,17 +432,16 @@ def table5_inputs(table):
     return entries
 
 
-def table_seeds(table):
+def table_seeds(table, dataset):
     """Surrogate seeds of an ASR table: Table XIII may use a subset (AutoAttack's cost)."""
-    tcfg = config["tables"][table]
-    return tcfg.get("seeds") or dataset_config(tcfg["dataset"])["seeds"]
+    return config["tables"][table].get("seeds") or dataset_config(dataset)["seeds"]
 
 
 def autoattack_evaluation(dataset):
     """The evaluation images AutoAttack runs on: Table XIII's n_samples subset, if any."""
     evaluation = dict(dataset_config(dataset)["evaluation"])
     tcfg = config["tables"].get("table13", {})
-    if tcfg.get("dataset") == dataset and tcfg.get("n_samples"):
+    if tcfg and dataset in table_datasets(tcfg) and tcfg.get("n_samples"):
         evaluation["n_samples"] = min(tcfg["n_samples"], evaluation["n_samples"])
     return evaluation
 
@@ -474,18 +474,20 @@ def crafted_attacks(dataset):
     return [m for m in dataset_config(dataset)["attacks"]["methods"] if m != "autoattack"]
 
 
-def asr_table_inputs(table):
-    """[{csv, samples, surrogate, seed}] of every surrogate row × seed of an ASR table."""
+def asr_table_inputs(table, dataset=None):
+    """[{csv, samples, surrogate, seed}] of every surrogate row × seed of an ASR table (of
+    one of its data sets, or of all)."""
     if table == "table5":
         return table5_inputs(table)
     tcfg = config["tables"][table]
-    dataset = tcfg["dataset"]
+    if dataset is None:
+        return [e for d in table_datasets(tcfg) for e in asr_table_inputs(table, d)]
     ds = dataset_config(dataset)
     entries = []
     default_attacks = ["autoattack"] if table == "table13" else ["pgd"]
     for label, method, tau in table_rows(ds["mechanisms"], tcfg.get("surrogates")):
         for attack in tcfg.get("attacks", default_attacks):
-            for seed in table_seeds(table):
+            for seed in table_seeds(table, dataset):
                 stem = transfer_stem(dataset, ds["surrogate"], method, tau, seed, attack)
                 entries.append(
                     {
@@ -498,43 +500,56 @@ def asr_table_inputs(table):
     return entries
 
 
-def asr_table_spec(table):
+ASR_TABLE_TITLES = {
+    "table2": "Table II: PGD transfer ASR",
+    "table3": "Table III: PGD transfer ASR",
+    "table4": "Table IV: PGD / MI / DIM transfer ASR",
+    "table5": "Table V: PGD transfer ASR of LGV ensembles",
+    "table13": "Table XIII: AutoAttack transfer ASR",
+}
+
+
+def asr_table_part(table, dataset):
+    """One data set's part of an ASR table: its label, budgets, targets, inputs, note."""
     tcfg = config["tables"][table]
-    ds = dataset_config(tcfg["dataset"])
-    titles = {
-        "table2": "Table II: PGD transfer ASR",
-        "table3": "Table III: PGD transfer ASR",
-        "table4": "Table IV: PGD / MI / DIM transfer ASR",
-        "table5": "Table V: PGD transfer ASR of LGV ensembles",
-        "table13": "Table XIII: AutoAttack transfer ASR",
-    }
-    label = DATASET_LABELS.get(dataset_name(tcfg["dataset"]), tcfg["dataset"])
-    default_budgets = budgets(tcfg["dataset"])
+    default_budgets = budgets(dataset)
     if table == "table5":
         default_budgets = default_budgets[:2]  # the paper's Table V: 4/255 and 8/255
     note = ""
     if table == "table13":
-        evaluation = autoattack_evaluation(tcfg["dataset"])
+        evaluation = autoattack_evaluation(dataset)
         note = (
             f"Subset (AutoAttack's cost): the first {evaluation['n_samples']} "
-            f"{evaluation['split']} images and surrogate seeds {table_seeds(table)}. "
+            f"{evaluation['split']} images and surrogate seeds {table_seeds(table, dataset)}. "
             "AutoAttack's float AEs are rounded to 8 bits and projected back onto the ε-ball "
             "where rounding left it; each file records the white-box FP before and after."
         )
-    return json.dumps(
-        {
-            "title": f"{titles[table]} ({label})",
-            "note": note,
-            "dataset": label,
-            "lgv_rows": table == "table5",
-            "attacks": tcfg.get("attacks", ["autoattack"] if table == "table13" else ["pgd"]),
-            "budgets": tcfg.get("budgets", default_budgets),
-            "targets": ds["targets"],
-            "inputs": asr_table_inputs(table),
-            "intervals": {k: config["claims"][k] for k in ("resamples", "seed")},
-        },
-        sort_keys=True,
-    )
+    return {
+        "dataset": DATASET_LABELS.get(dataset_name(dataset), dataset),
+        "budgets": tcfg.get("budgets", default_budgets),
+        "targets": dataset_config(dataset)["targets"],
+        "inputs": asr_table_inputs(table, dataset),
+        "note": note,
+    }
+
+
+def asr_table_spec(table):
+    """The asr-table command's spec: one data set's keys at the top level, or (Table XIII
+    on several data sets) one part per data set."""
+    tcfg = config["tables"][table]
+    parts = [asr_table_part(table, dataset) for dataset in table_datasets(tcfg)]
+    spec = {
+        "title": f"{ASR_TABLE_TITLES[table]} ({', '.join(p['dataset'] for p in parts)})",
+        "lgv_rows": table == "table5",
+        "attacks": tcfg.get("attacks", ["autoattack"] if table == "table13" else ["pgd"]),
+        "intervals": {k: config["claims"][k] for k in ("resamples", "seed")},
+    }
+    if len(parts) == 1:
+        spec.update(parts[0])
+    else:
+        spec["note"] = ""
+        spec["parts"] = parts
+    return json.dumps(spec, sort_keys=True)
 
 
 def table8_plan():
@@ -744,7 +759,7 @@ def paper_rows(table):
     rows already use the paper's labels)."""
     if table in ("table2", "table3", "table4", "table13"):
         tcfg = config["tables"][table]
-        datasets = {tcfg["dataset"]: tcfg.get("surrogates")}
+        datasets = {dataset: tcfg.get("surrogates") for dataset in table_datasets(tcfg)}
     elif table == "table12":
         datasets = {dataset: None for dataset in config["datasets"]}
     else:
@@ -769,7 +784,7 @@ def paper_budgets(table):
     if table in ("table7", "table8", "table12"):
         return "null"  # no eps column (Table VIII prints one budget)
     if table in config["tables"]:
-        datasets = [config["tables"][table]["dataset"]]
+        datasets = table_datasets(config["tables"][table])
     else:
         datasets = list(config["datasets"])
     return json.dumps(

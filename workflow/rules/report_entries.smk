@@ -55,8 +55,8 @@ def figure_report(path, name):
 def table_source(table):
     """Which data set a table is built from, for its report label."""
     if table in config["tables"]:
-        dataset = config["tables"][table]["dataset"]
-        return DATASET_LABELS.get(dataset_name(dataset), dataset)
+        datasets = table_datasets(config["tables"][table])
+        return ", ".join(DATASET_LABELS.get(dataset_name(d), d) for d in datasets)
     return ", ".join(DATASET_LABELS.get(dataset_name(d), d) for d in config["datasets"])
 
 
