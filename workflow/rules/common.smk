@@ -75,7 +75,7 @@ def attack_set_paths(dataset, modes=None):
 
 
 def single_mode_attack_rules():
-    """The modes that get an attack rule of their own: the analysis modes, when a
+    """The modes with an attack job type of their own (the analysis modes) when a
     surrogate no table lists needs fewer modes than ``config["modes"]``."""
     modes = analysis_modes(config)
     return [] if modes == list(config["modes"]) or not modes else modes
