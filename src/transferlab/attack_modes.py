@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from transferlab.config import TABLE8_ROWS, table8_targets, table_rows
+from transferlab.config import table8_rows, table8_targets, table_rows
 
 ASR_TABLES = ("table2", "table3", "table4")
 ANALYSIS_MODE = "untargeted"  # Table VI and Fig. 2 (SPEC §9: the paper's untargeted theory)
@@ -39,8 +39,7 @@ def every_mode_surrogates(config: dict[str, Any], dataset: str) -> set[tuple[str
         bases = config["datasets"][dataset]["lgv"]["bases"]
         wanted |= {("pgd", method, tau) for _, method, tau in table_rows(mechanisms, bases)}
     if tcfg := read_by("table8"):
-        only = tcfg.get("surrogates") or [m for m in TABLE8_ROWS if m in mechanisms]
-        wanted |= {("pgd", method, tau) for _, method, tau in table_rows(mechanisms, only)}
+        wanted |= {("pgd", method, tau) for _, method, tau in table8_rows(mechanisms, tcfg)}
         columns = table8_targets(mechanisms, tcfg["target_trainings"])
         wanted |= {("pgd", method, tau) for _, method, tau in columns}
     return wanted

@@ -196,8 +196,13 @@ def cmd_asr_table(args: argparse.Namespace) -> None:
     # Several data sets (Table XIII's CIFAR-10 and ImageNette halves): one part each.
     parts = spec.get("parts") or [spec]
     built = [_asr_table_part(spec, part) for part in parts]
-    table = pd.concat([t for t, _ in built], ignore_index=True)
     if args.markdown:
+        from transferlab.transfer import render_markdown
+
+        rendered = [
+            render_markdown(t.drop(columns="eps_label"), surrogate_order=order)
+            for t, order in built
+        ]
         intervals = spec.get("intervals")
         text = f"# {spec['title']}\n\nASR in %, mean±std over seeds; U = untargeted, T = targeted."
         if spec.get("note"):
@@ -208,12 +213,14 @@ def cmd_asr_table(args: argparse.Namespace) -> None:
                 f"{intervals['resamples']} resamples of seeds and evaluation images)."
             )
         if len(parts) == 1:
-            text += "\n\n" + built[0][1]
+            text += "\n\n" + rendered[0]
         else:
-            for part, (_, rendered) in zip(parts, built, strict=True):
+            for part, markdown in zip(parts, rendered, strict=True):
                 note = f"{part['note']}\n\n" if part.get("note") else ""
-                text += f"\n\n## {part['dataset']}\n\n{note}{rendered}"
+                text += f"\n\n## {part['dataset']}\n\n{note}{markdown}"
         atomic_write_text(args.markdown, text)
+    table = pd.concat([t for t, _ in built], ignore_index=True)
+    table = table.assign(eps=table["eps_label"]).drop(columns="eps_label")
     if spec.get("lgv_rows"):
         from transferlab.config import split_lgv_label
 
@@ -225,11 +232,11 @@ def cmd_asr_table(args: argparse.Namespace) -> None:
 
 
 def _asr_table_part(spec: dict, part: dict) -> tuple:
-    """One data set's rows of an ASR table (mean ± std over seeds, bootstrap interval) and
-    its markdown rendering."""
+    """One data set's rows of an ASR table (mean ± std over seeds, bootstrap interval; eps
+    as a float plus ``eps_label``) and its surrogate row order."""
     import pandas as pd
 
-    from transferlab.transfer import aggregate_asr, render_markdown
+    from transferlab.transfer import aggregate_asr
 
     frames = [
         pd.read_csv(e["csv"]).assign(surrogate=e["surrogate"], seed=e["seed"])
@@ -269,8 +276,7 @@ def _asr_table_part(spec: dict, part: dict) -> tuple:
         keys = ["dataset", "surrogate", "attack", "mode", "eps_label", "target"]
         ci = ci.rename(columns={"eps": "eps_label"})
         table = table.merge(ci, on=keys, how="left", validate="one_to_one")
-    rendered = render_markdown(table.drop(columns="eps_label"), surrogate_order=surrogates)
-    return table.assign(eps=table["eps_label"]).drop(columns="eps_label"), rendered
+    return table, surrogates
 
 
 def cmd_table8(args: argparse.Namespace) -> None:

@@ -277,6 +277,13 @@ def _check_table8(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None
     _check_table_surrogates(key, tcfg, ds, ds_key)
 
 
+def table8_rows(mechanisms: dict[str, Any], tcfg: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(row label, mechanism, tau index) of Table VIII's surrogate rows: ``surrogates`` or
+    the paper's ST/IR/JR/ER/SAM/SAM&IR/SAM&JR present in the grid, at their Table II τ."""
+    only = tcfg.get("surrogates") or [m for m in TABLE8_ROWS if m in mechanisms]
+    return table_rows(mechanisms, only)
+
+
 def table8_targets(
     mechanisms: dict[str, Any], target_trainings: list[Any]
 ) -> list[tuple[str, str, int]]:

@@ -8,7 +8,7 @@
 # One attack rule per data set (and mode subset): the HDF5 outputs list its budgets.
 for _dataset in config["datasets"]:
     for _modes in [None, *([m] for m in single_mode_attack_rules())]:
-        _name = "{attack}" if _modes is None else f"{{attack}}.{_modes[0]}"
+        _name = attack_job_name("{attack}", _modes or config["modes"], config["modes"])
 
         rule:
             name:

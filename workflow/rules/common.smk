@@ -14,7 +14,7 @@ from transferlab.config import (
     dataset_budgets,
     paper_row_label,
     surrogate_label,
-    TABLE8_ROWS,
+    table8_rows,
     lgv_row_label,
     table8_targets,
     table7_rows,
@@ -66,10 +66,11 @@ def budgets(dataset):
 def attack_set_paths(dataset, modes=None):
     """The HDF5 files of one attack job of ``dataset``: one per mode × budget (every
     configured mode, or the one of a single-mode job, in folder ``<attack>.<mode>``)."""
-    folder = "{attack}" if modes is None else f"{{attack}}.{modes[0]}"
+    modes = modes or config["modes"]
+    folder = attack_job_name("{attack}", modes, config["modes"])
     return [
         f"{RESULTS}/adversarial/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{folder}/{mode}-eps{eps}.h5"
-        for mode in modes or config["modes"]
+        for mode in modes
         for eps in budgets(dataset)
     ]
 
@@ -455,12 +456,7 @@ def autoattack_set_paths(dataset):
 
 
 def autoattack_outputs(dataset, paths):
-    return json.dumps(
-        [
-            {"path": path, "mode": "untargeted", "eps": eps}
-            for path, eps in zip(paths, budgets(dataset), strict=True)
-        ]
-    )
+    return attack_outputs(dataset, paths, ["untargeted"])
 
 
 def autoattack_spec(wildcards):
@@ -474,6 +470,11 @@ def crafted_attacks(dataset):
     return [m for m in dataset_config(dataset)["attacks"]["methods"] if m != "autoattack"]
 
 
+def table_attacks(table):
+    """The attacks an ASR table shows: ``attacks``, else AutoAttack (XIII) or PGD."""
+    return config["tables"][table].get("attacks", ["autoattack"] if table == "table13" else ["pgd"])
+
+
 def asr_table_inputs(table, dataset=None):
     """[{csv, samples, surrogate, seed}] of every surrogate row × seed of an ASR table (of
     one of its data sets, or of all)."""
@@ -484,9 +485,8 @@ def asr_table_inputs(table, dataset=None):
         return [e for d in table_datasets(tcfg) for e in asr_table_inputs(table, d)]
     ds = dataset_config(dataset)
     entries = []
-    default_attacks = ["autoattack"] if table == "table13" else ["pgd"]
     for label, method, tau in table_rows(ds["mechanisms"], tcfg.get("surrogates")):
-        for attack in tcfg.get("attacks", default_attacks):
+        for attack in table_attacks(table):
             for seed in table_seeds(table, dataset):
                 stem = transfer_stem(dataset, ds["surrogate"], method, tau, seed, attack)
                 entries.append(
@@ -541,7 +541,7 @@ def asr_table_spec(table):
     spec = {
         "title": f"{ASR_TABLE_TITLES[table]} ({', '.join(p['dataset'] for p in parts)})",
         "lgv_rows": table == "table5",
-        "attacks": tcfg.get("attacks", ["autoattack"] if table == "table13" else ["pgd"]),
+        "attacks": table_attacks(table),
         "intervals": {k: config["claims"][k] for k in ("resamples", "seed")},
     }
     if len(parts) == 1:
@@ -566,7 +566,6 @@ def table8_plan():
         label: model_stem(dataset, tcfg["target"], method, tau, seed_t) + ".pt"
         for label, method, tau in columns
     }
-    only = tcfg.get("surrogates") or [m for m in TABLE8_ROWS if m in ds["mechanisms"]]
 
     def entry(label, method, tau, seed, wanted):
         model = (dataset, ds["surrogate"], method, tau, seed)
@@ -584,7 +583,7 @@ def table8_plan():
         }
 
     entries = []
-    rows = table_rows(ds["mechanisms"], only)
+    rows = table8_rows(ds["mechanisms"], tcfg)
     for index, (label, method, tau) in enumerate(rows):
         entries += [entry(label, method, tau, seed, list(targets)) for seed in ds["seeds"]]
         if index == 0:  # the paper prints the ★ row right after ST
