@@ -28,6 +28,18 @@ include: "workflow/rules/report.smk"
 report: "workflow/report/workflow.rst"
 
 
+onstart:
+    start_warm_interpreter(workflow)
+
+
+onsuccess:
+    stop_warm_interpreter()
+
+
+onerror:
+    stop_warm_interpreter()
+
+
 rule all:
     input:
         all_targets(),

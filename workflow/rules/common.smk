@@ -4,7 +4,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from transferlab import code_digest
+from transferlab import code_digest, forkserver
 from transferlab.attack_modes import analysis_modes, attack_job_name, attack_modes
 from transferlab.attack_modes import every_mode_surrogates
 
@@ -45,6 +45,21 @@ wildcard_constraints:
 
 
 RESULTS = "results"
+WARM_INTERPRETER = []
+
+
+def start_warm_interpreter(workflow):
+    """onstart: with warm_interpreter, local jobs fork from one server (transferlab.forkserver)."""
+    if config["warm_interpreter"] and workflow.local_exec:
+        log = Path(RESULTS) / "logs" / "warm_interpreter.log"
+        WARM_INTERPRETER.append(forkserver.start_for_jobs(log))
+
+
+def stop_warm_interpreter():
+    while WARM_INTERPRETER:
+        forkserver.stop_server(WARM_INTERPRETER.pop())
+
+
 LIBRARY = Path(workflow.basedir) / "src" / "transferlab"
 
 
