@@ -8,13 +8,10 @@ import pandas as pd
 import pytest
 
 from transferlab.compare import (
-    DIGITS_ORDERING_LABEL,
-    compare_orderings,
     compare_table,
     compare_with_paper,
     comparison_summary,
     render_comparison_markdown,
-    summarize_comparison,
 )
 from transferlab.config import paper_row_label
 from transferlab.reference import paper_table, paper_table_names
@@ -84,22 +81,6 @@ def test_compare_with_paper_differences_and_within_2std():
     assert list(joined.within_2std) == [True, False, False, True, False, True]
 
 
-def test_summarize_comparison_share_and_spearman_by_hand():
-    joined = compare_with_paper(_ours(), _paper(), keys=["surrogate", "eps"])
-    summary = summarize_comparison(joined, column_keys=["eps"])
-    assert summary.n_cells == 6
-    assert summary.share_within_2std == pytest.approx(3 / 6)
-    per_column = summary.per_column.set_index("eps")
-    assert per_column.loc["4/255", "share_within_2std"] == pytest.approx(1 / 3)
-    assert per_column.loc["8/255", "share_within_2std"] == pytest.approx(2 / 3)
-    # 4/255: ranks ours (1,2,3), paper (2,3,1): Σd² = 6, ρ = 1 − 6·6/(3·8) = −0.5.
-    assert per_column.loc["4/255", "spearman_rho"] == pytest.approx(-0.5)
-    # 8/255: ranks ours (1,3,2), paper (1,3,2): ρ = 1.
-    assert per_column.loc["8/255", "spearman_rho"] == pytest.approx(1.0)
-    assert summary.mean_spearman == pytest.approx(0.25)
-    assert summary.as_dict()["n_cells"] == 6
-
-
 def test_compare_with_paper_reports_unmatched_keys():
     ours = _ours()
     ours.loc[1, "surrogate"] = "SAM & JR"
@@ -129,66 +110,6 @@ def test_compare_without_std_leaves_within_2std_undefined():
     )
     assert joined.within_2std.isna().all()
     assert joined.ours_std.isna().all()
-    summary = summarize_comparison(joined, ["eps"])
-    assert math.isnan(summary.share_within_2std)
-    assert summary.mean_spearman == pytest.approx(0.25)
-
-
-# ---------------------------------------------------------------- compare_orderings
-
-
-def _paper_two_targets():
-    means = {"ST": (50, 70), "SAM": (80, 80), "AT": (10, 30), "JR": (65, 75)}
-    rows = [
-        (s, "untargeted", "8/255", target, float(v))
-        for s, values in means.items()
-        for target, v in zip(["R", "V"], values, strict=True)
-    ]
-    return pd.DataFrame(rows, columns=["surrogate", "mode", "eps", "target", "asr_mean"])
-
-
-def _digits_ours():
-    means = {"ST": (1, 3), "SAM": (5, 5), "AT": (4, 4)}
-    rows = [
-        (s, "untargeted", 8 / 255, target, float(v))
-        for s, values in means.items()
-        for target, v in zip(["mlp", "cnn"], values, strict=True)
-    ]
-    return pd.DataFrame(rows, columns=["surrogate", "mode", "eps", "target", "asr_mean"])
-
-
-def test_compare_orderings_averaging_targets_by_hand():
-    result = compare_orderings(
-        _digits_ours(), _paper_two_targets(), ["mode", "eps"], average_over=["target"]
-    )
-    assert len(result) == 1
-    row = result.iloc[0]
-    # Target means: ours ST 2, SAM 5, AT 4 → ranks (1,3,2); paper ST 60, SAM 80, AT 20
-    # → (2,3,1); JR is not trained by us and is skipped. Σd² = 2: ρ = 1 − 12/24 = 0.5.
-    assert row.n == 3
-    assert row.spearman_rho == pytest.approx(0.5)
-    assert row.eps == "8/255"
-    assert row.comparison == DIGITS_ORDERING_LABEL == "ordering only (digits vs paper's CIFAR-10)"
-
-
-def test_compare_orderings_with_renamed_targets():
-    result = compare_orderings(
-        _digits_ours(),
-        _paper_two_targets(),
-        ["mode", "eps", "target"],
-        rename={"target": {"mlp": "R", "cnn": "V"}},
-    )
-    assert list(result.target) == ["R", "V"]
-    # R: ours (1,5,4) → ranks (1,3,2), paper (50,80,10) → (2,3,1): ρ = 0.5; V likewise.
-    assert list(result.spearman_rho) == pytest.approx([0.5, 0.5])
-
-
-def test_compare_orderings_errors_name_the_problem():
-    ours = _digits_ours().replace({"surrogate": {"AT": "AT eps=0.5"}})
-    with pytest.raises(ValueError, match="'AT eps=0.5'.*not in the paper"):
-        compare_orderings(ours, _paper_two_targets(), ["mode", "eps"], average_over=["target"])
-    with pytest.raises(ValueError, match="no column of ours matches"):
-        compare_orderings(_digits_ours(), _paper_two_targets(), ["mode", "eps", "target"])
 
 
 # ---------------------------------------------------------------- whole tables (compare rule)
@@ -237,7 +158,7 @@ def test_compare_table_on_digits_compares_orderings_only_with_paper_labels():
     rows = {"Digits": {"ST": "ST", "LS tau=2": "LS tau=5", "SAM": "SAM"}}
     result = compare_table("table2", ours, rows)
     cells = result.cells
-    assert set(cells["comparison"]) == {DIGITS_ORDERING_LABEL.replace("digits", "Digits")}
+    assert set(cells["comparison"]) == {"ordering only (Digits vs paper's CIFAR-10)"}
     assert set(cells["paper_dataset"]) == {"CIFAR-10"}
     assert cells["diff"].isna().all() and cells["within_2std"].isna().all()
     assert "LS tau=5" in set(cells["surrogate"])

@@ -2,16 +2,14 @@
 
 Two kinds of comparison:
 
-- ``compare_with_paper`` + ``summarize_comparison``: same dataset and setup
-  (CIFAR-10, ImageNette), so values are comparable. A cell "agrees" when our
-  mean is within two published standard deviations of the paper's mean
-  (|ours − paper| ≤ 2·paper_std), and per column (e.g. one mode × ε × target)
-  the Spearman rank correlation of the surrogate rows says whether the
-  mechanisms are ordered the same way.
-- ``compare_orderings``: the embedded default (scikit-learn digits, tiny
-  models) cannot reproduce CIFAR-10 numbers, only their ordering. It reports
-  the Spearman correlation of surrogate rows per column and nothing else, and
-  every row says so in its ``comparison`` column.
+- On the paper's data set (CIFAR-10, ImageNette) values are comparable: a cell "agrees"
+  when our mean is within two published standard deviations of the paper's mean
+  (|ours − paper| ≤ 2·paper_std; ``compare_with_paper`` joins the cells), and per column
+  (e.g. one mode × ε × target) the Spearman rank correlation of the surrogate rows says
+  whether the mechanisms are ordered the same way.
+- On another data set (the embedded default: scikit-learn digits, tiny models) only the
+  ordering is compared: the Spearman correlation per column, and every row says so in its
+  ``comparison`` column (``comparison_label``).
 
 Surrogate labels and budgets use the paper CSV conventions (``ST``,
 ``MU tau=1``, ``SAM&JR``; ``"4/255"``), see ``reference/paper/README.md``.
@@ -31,11 +29,8 @@ from transferlab.analysis import format_eps
 
 __all__ = [
     "PAPER_COUNTERPARTS",
-    "ComparisonSummary",
-    "DIGITS_ORDERING_LABEL",
     "PaperCounterpart",
     "TableComparison",
-    "compare_orderings",
     "compare_table",
     "compare_with_paper",
     "comparison_summary",
@@ -43,10 +38,7 @@ __all__ = [
     "our_frame",
     "render_comparison_markdown",
     "render_summary_markdown",
-    "summarize_comparison",
 ]
-
-DIGITS_ORDERING_LABEL = "ordering only (digits vs paper's CIFAR-10)"
 
 
 def _require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
@@ -158,156 +150,6 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return math.nan
     return float(stats.spearmanr(x, y).statistic)
-
-
-@dataclass(frozen=True)
-class ComparisonSummary:
-    """Agreement of a ``compare_with_paper`` join with the paper.
-
-    ``per_column`` has one row per column (``column_keys``) with n_cells,
-    share_within_2std and spearman_rho over the surrogate rows of that column.
-    """
-
-    n_cells: int
-    share_within_2std: float
-    mean_spearman: float
-    per_column: pd.DataFrame
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "n_cells": self.n_cells,
-            "share_within_2std": self.share_within_2std,
-            "mean_spearman": self.mean_spearman,
-            "per_column": self.per_column.to_dict("records"),
-        }
-
-
-def summarize_comparison(joined: pd.DataFrame, column_keys: Sequence[str]) -> ComparisonSummary:
-    """Share of cells within 2 published std, and per-column Spearman ρ (SPEC §10).
-
-    ``joined`` is the output of ``compare_with_paper``. A column is one value of
-    ``column_keys`` (e.g. mode, eps, target); its rows are the surrogates.
-
-    - share_within_2std = #{|diff| ≤ 2·paper_std} / #{cells with a paper std}.
-    - spearman_rho per column: ρ = 1 − 6 Σ d² / (n(n² − 1)) without ties (d:
-      rank differences of ours_mean and paper_mean), the Pearson r of average
-      ranks with ties; NaN when a column has < 2 rows or is constant.
-    - mean_spearman: mean ρ over the columns where it is defined.
-    """
-    column_keys = list(column_keys)
-    _require_columns(joined, "joined", [*column_keys, "ours_mean", "paper_mean", "within_2std"])
-    if joined.empty:
-        raise ValueError("joined is empty; nothing to summarize")
-    rows = []
-    for column, group in joined.groupby(column_keys, sort=False):
-        column = column if isinstance(column, tuple) else (column,)
-        within = group["within_2std"].dropna()
-        rows.append(
-            {
-                **dict(zip(column_keys, column, strict=True)),
-                "n_cells": len(group),
-                "share_within_2std": float(within.mean()) if len(within) else math.nan,
-                "spearman_rho": _spearman(
-                    group["ours_mean"].to_numpy(float), group["paper_mean"].to_numpy(float)
-                ),
-            }
-        )
-    per_column = pd.DataFrame(rows)
-    within_all = joined["within_2std"].dropna()
-    rho = per_column["spearman_rho"]
-    return ComparisonSummary(
-        n_cells=len(joined),
-        share_within_2std=float(within_all.mean()) if len(within_all) else math.nan,
-        mean_spearman=float(rho.mean()) if rho.notna().any() else math.nan,
-        per_column=per_column,
-    )
-
-
-def compare_orderings(
-    ours: pd.DataFrame,
-    paper: pd.DataFrame,
-    column_keys: Sequence[str],
-    *,
-    row_key: str = "surrogate",
-    value: str = "asr_mean",
-    rename: Mapping[str, Mapping[object, object]] | None = None,
-    average_over: Sequence[str] = (),
-    label: str = DIGITS_ORDERING_LABEL,
-) -> pd.DataFrame:
-    """Spearman ρ of surrogate rows against the paper's, per column only (SPEC §10).
-
-    For setups whose values are not comparable with the paper (the embedded
-    digits default against CIFAR-10) only the ordering of the mechanisms is.
-    Per column (one value of ``column_keys``), over the ``row_key`` labels
-    present in both frames: ρ = Spearman correlation of ``value`` (average ranks
-    for ties), with its two-sided p-value.
-
-    ``rename`` maps our key values onto the paper's, per key column (e.g.
-    ``{"target": {"mlp": "VGG16"}}``). ``average_over`` lists key columns
-    averaged away on both sides first (e.g. ``["target"]`` when our targets are
-    not the paper's architectures); they must not be in ``column_keys``.
-
-    Our row labels must all exist in the paper (ValueError listing the unknown
-    ones); paper rows we did not train are skipped, and n says how many rows
-    each ρ used. Every output row carries ``comparison=label``.
-    """
-    column_keys = list(column_keys)
-    average_over = list(average_over)
-    overlap = set(column_keys) & set(average_over) | {row_key} & set(average_over)
-    if overlap:
-        raise ValueError(f"average_over {sorted(overlap)} must not be a column or row key")
-    needed = [row_key, *column_keys, *average_over, value]
-    _require_columns(ours, "ours", needed)
-    _require_columns(paper, "paper", needed)
-
-    frames = []
-    for name, frame in (("ours", ours), ("paper", paper)):
-        frame = _normalized_keys(frame[needed], [*column_keys, *average_over])
-        if name == "ours" and rename:
-            unknown = [k for k in rename if k not in needed[:-1]]
-            if unknown:
-                raise ValueError(f"rename names column(s) {unknown} that are not keys")
-            for column, mapping in rename.items():
-                frame[column] = frame[column].map(lambda v, m=mapping: m.get(v, v))
-        for k in needed[:-1]:
-            frame[k] = frame[k].astype(str)
-        if average_over:
-            frame = frame.groupby([row_key, *column_keys], sort=False, as_index=False)[value].mean()
-        _require_unique(frame, name, [row_key, *column_keys])
-        frames.append(frame)
-    ours_frame, paper_frame = frames
-
-    unknown_rows = sorted(set(ours_frame[row_key]) - set(paper_frame[row_key]))
-    if unknown_rows:
-        raise ValueError(
-            f"our {row_key} label(s) {unknown_rows} are not in the paper table; "
-            f"paper labels: {sorted(set(paper_frame[row_key]))}"
-        )
-    joined = paper_frame.merge(
-        ours_frame, on=[row_key, *column_keys], suffixes=("_paper", "_ours"), sort=False
-    )
-    if joined.empty:
-        raise ValueError(
-            f"no column of ours matches the paper on {column_keys}; "
-            "map our names with rename= or average them away with average_over="
-        )
-    rows = []
-    for column, group in joined.groupby(column_keys, sort=False):
-        column = column if isinstance(column, tuple) else (column,)
-        x = group[f"{value}_ours"].to_numpy(float)
-        y = group[f"{value}_paper"].to_numpy(float)
-        rho = _spearman(x, y)
-        p_value = math.nan if math.isnan(rho) else float(stats.spearmanr(x, y).pvalue)
-        rows.append(
-            {
-                **dict(zip(column_keys, column, strict=True)),
-                "n": len(group),
-                "spearman_rho": rho,
-                "p_value": p_value,
-                "comparison": label,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------- whole tables (the DAG)
