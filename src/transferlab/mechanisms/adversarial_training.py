@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from transferlab.mechanisms.base import MECHANISMS, Mechanism
-from transferlab.mechanisms.magnitude import check_positive_float, check_positive_int, check_tau
+from transferlab.mechanisms.magnitude import check_positive_float, check_positive_int
 
 # Floor for per-sample norms, so a zero gradient or zero perturbation gives a
 # zero step instead of NaN.
@@ -78,7 +78,6 @@ class AdversarialTraining(Mechanism):
 
     def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:
         super().__init__(tau, num_classes=num_classes, **settings)
-        self.tau = check_tau(type(self), tau)
         self.steps = check_positive_int(type(self), "steps", self.settings["steps"])
         self.step_size = check_positive_float(type(self), "step_size", self.settings["step_size"])
 

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from transferlab.mechanisms.magnitude import check_tau
 from transferlab.registry import Registry
 
 
@@ -70,7 +71,8 @@ class Mechanism:
                 f"mechanism {self.label}: unknown setting(s) {sorted(unknown)}; "
                 f"allowed: {sorted(self.settings_defaults) or 'none'}"
             )
-        self.tau = tau
+        # One check for every mechanism: bounds, integer-ness and pairs from the class attributes.
+        self.tau = tau if self.tau_name is None else check_tau(type(self), tau)
         self.num_classes = num_classes
         self.settings = {**self.settings_defaults, **settings}
 

@@ -7,7 +7,6 @@ from torch import Tensor, nn
 
 from transferlab.mechanisms.base import MECHANISMS, Mechanism
 from transferlab.mechanisms.boxes import centred_box_mask
-from transferlab.mechanisms.magnitude import check_tau
 from transferlab.mechanisms.mixup import draw_mixing, mixed_targets
 
 
@@ -41,10 +40,6 @@ class CutMix(Mechanism):
     tau_name = "p"
     tau_min = 0.0
     tau_max = 1.0
-
-    def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:
-        super().__init__(tau, num_classes=num_classes, **settings)
-        self.tau = check_tau(type(self), tau)
 
     def prepare_batch(
         self, model: nn.Module, x: Tensor, y: Tensor, generator: torch.Generator

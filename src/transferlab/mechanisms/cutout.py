@@ -7,7 +7,6 @@ from torch import Tensor, nn
 
 from transferlab.mechanisms.base import MECHANISMS, Mechanism
 from transferlab.mechanisms.boxes import centred_box_mask
-from transferlab.mechanisms.magnitude import check_tau
 
 
 @MECHANISMS.register("co")
@@ -23,10 +22,6 @@ class Cutout(Mechanism):
     tau_name = "M"
     tau_min = 1
     tau_is_integer = True
-
-    def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:
-        super().__init__(tau, num_classes=num_classes, **settings)
-        self.tau = check_tau(type(self), tau)
 
     def prepare_batch(
         self, model: nn.Module, x: Tensor, y: Tensor, generator: torch.Generator

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from transferlab.mechanisms.base import MECHANISMS, Mechanism
-from transferlab.mechanisms.magnitude import check_choice, check_tau
+from transferlab.mechanisms.magnitude import check_choice
 
 REGULARIZER_FORMS = ("official", "paper")
 
@@ -54,7 +54,6 @@ class InputGradientRegularization(Mechanism):
 
     def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:
         super().__init__(tau, num_classes=num_classes, **settings)
-        self.tau = check_tau(type(self), tau)
         self.form = check_choice(type(self), "form", self.settings["form"], REGULARIZER_FORMS)
 
     def loss(self, model: nn.Module, x: Tensor, target: Tensor) -> Tensor:

@@ -7,7 +7,7 @@ from torch import Tensor, nn
 
 from transferlab.mechanisms.base import MECHANISMS, Mechanism
 from transferlab.mechanisms.input_gradient import REGULARIZER_FORMS, per_sample_cross_entropy
-from transferlab.mechanisms.magnitude import check_choice, check_positive_int, check_tau
+from transferlab.mechanisms.magnitude import check_choice, check_positive_int
 
 # sqrt'(0) is infinite; clamping the estimate first gives a zero gradient there.
 _SQUARE_FLOOR = 1e-30
@@ -79,7 +79,6 @@ class JacobianRegularization(Mechanism):
 
     def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:
         super().__init__(tau, num_classes=num_classes, **settings)
-        self.tau = check_tau(type(self), tau)
         self.form = check_choice(type(self), "form", self.settings["form"], REGULARIZER_FORMS)
         self.n_projections = check_positive_int(
             type(self), "n_projections", self.settings["n_projections"]

@@ -6,7 +6,6 @@ import torch
 from torch import Tensor, nn
 
 from transferlab.mechanisms.base import MECHANISMS, Mechanism
-from transferlab.mechanisms.magnitude import check_tau
 
 
 def smoothed_targets(y: Tensor, p: float, num_classes: int) -> Tensor:
@@ -30,7 +29,6 @@ class LabelSmoothing(Mechanism):
 
     def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:
         super().__init__(tau, num_classes=num_classes, **settings)
-        self.tau = check_tau(type(self), tau)
         if num_classes < 2:
             raise ValueError(f"mechanism LS needs num_classes >= 2, got {num_classes}")
 

@@ -1,8 +1,8 @@
 """Validation of a mechanism's magnitude τ and of its settings (SPEC §4).
 
-Every mechanism constructor runs these checks, so a bad config fails at
-construction with a message naming the mechanism, the value and the allowed
-range, instead of training a meaningless model.
+The base constructor checks τ (``check_tau``), each mechanism its settings, so a bad
+config fails at construction with a message naming the mechanism, the value and the
+allowed range, instead of training a meaningless model.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from numbers import Real
+from typing import TYPE_CHECKING
 
-from transferlab.mechanisms.base import Mechanism
+if TYPE_CHECKING:
+    from transferlab.mechanisms.base import Mechanism
 
 
 def _check_scalar(mechanism: type[Mechanism], name: str, value: object) -> float | int:

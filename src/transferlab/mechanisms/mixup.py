@@ -9,7 +9,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from transferlab.mechanisms.base import MECHANISMS, Mechanism
-from transferlab.mechanisms.magnitude import check_tau
 
 
 @dataclass(frozen=True)
@@ -58,10 +57,6 @@ class Mixup(Mechanism):
     tau_name = "p"
     tau_min = 0.0
     tau_max = 1.0
-
-    def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:
-        super().__init__(tau, num_classes=num_classes, **settings)
-        self.tau = check_tau(type(self), tau)
 
     def prepare_batch(
         self, model: nn.Module, x: Tensor, y: Tensor, generator: torch.Generator

@@ -15,7 +15,6 @@ from torch import Tensor, nn
 from transferlab.mechanisms.base import MECHANISMS, Mechanism, Optimizer, Standard
 from transferlab.mechanisms.input_gradient import InputGradientRegularization
 from transferlab.mechanisms.jacobian import JacobianRegularization
-from transferlab.mechanisms.magnitude import check_tau
 
 
 def sharpness_aware_step(
@@ -78,7 +77,6 @@ class SharpnessAwareMinimization(Mechanism):
         **settings: object,
     ) -> None:
         super().__init__(tau, num_classes=num_classes, **settings)
-        self.tau = check_tau(type(self), tau)
         self.rho = float(self.tau)
         self.inner = inner if inner is not None else Standard(num_classes=num_classes)
 
@@ -109,8 +107,7 @@ class _SharpnessAwareAround(SharpnessAwareMinimization):
 
     def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:
         Mechanism.__init__(self, tau, num_classes=num_classes, **settings)
-        rho, lam = check_tau(type(self), tau)
-        self.tau = (rho, lam)
+        rho, lam = self.tau  # checked as a pair by the base constructor
         self.rho = rho
         self.inner = self.inner_class(lam, num_classes=num_classes, **settings)
 

@@ -6,7 +6,6 @@ import torch
 from torch import Tensor, nn
 
 from transferlab.mechanisms.base import MECHANISMS, Mechanism, soft_cross_entropy
-from transferlab.mechanisms.magnitude import check_tau
 from transferlab.mechanisms.second_order_batchnorm import second_order_batchnorm
 
 
@@ -38,10 +37,6 @@ class WeightGradientRegularization(Mechanism):
     fp32_only = True  # second order: see transferlab.precision
     tau_name = "lambda"
     tau_min = 0.0
-
-    def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:
-        super().__init__(tau, num_classes=num_classes, **settings)
-        self.tau = check_tau(type(self), tau)
 
     def loss(self, model: nn.Module, x: Tensor, target: Tensor) -> Tensor:
         return weight_gradient_regularized_loss(model, x, target, float(self.tau))
