@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import torch
-from torch import Tensor
-
-from transferlab.attacks.base import ATTACKS, Attack
-from transferlab.attacks.di import check_diversity, diverse_input
-from transferlab.attacks.mi import check_decay, momentum_update
+from transferlab.attacks.base import ATTACKS
+from transferlab.attacks.di import DI
+from transferlab.attacks.mi import MI, check_decay
 
 
 @ATTACKS.register("dim")
-class DIM(Attack):
+class DIM(DI, MI):
     """L∞ DIM (Xie et al., "Improving Transferability of Adversarial Examples with
     Input Diversity", CVPR 2019: DI combined with Dong et al.'s MI-FGSM), on
     images in [0,1]:
@@ -21,7 +16,8 @@ class DIM(Attack):
         g_t+1 = μ·g_t + ∇ / mean|∇|,  ∇ = ∇ₓ CE(f(T(x_t)), label),
         x_t+1 = Π_{[x−ε, x+ε] ∩ [0,1]}(x_t ± α·sign(g_t+1))
 
-    T is ``diverse_input`` (see ``transferlab.attacks.di``).
+    T is ``diverse_input`` (see ``transferlab.attacks.di``). Composed: DI's ``model_input``,
+    MI's ``ascent_direction``; ``settings`` lists MI's decay, then DI's keys.
 
     Arguments (keyword-only):
     - ``eps`` = 8/255: L∞ budget in [0,1] pixel units.
@@ -52,33 +48,15 @@ class DIM(Attack):
         random_start: bool = False,
         targeted: bool = False,
     ) -> None:
+        # DI's constructor reaches MI's through the MRO, which sets MI's default decay.
         super().__init__(
-            eps=eps, steps=steps, step_size=step_size, random_start=random_start, targeted=targeted
+            eps=eps,
+            steps=steps,
+            step_size=step_size,
+            diversity_prob=diversity_prob,
+            resize_rate=resize_rate,
+            resize_mode=resize_mode,
+            random_start=random_start,
+            targeted=targeted,
         )
         self.decay = check_decay(decay)
-        check_diversity(diversity_prob, resize_rate, resize_mode)
-        self.diversity_prob = float(diversity_prob)
-        self.resize_rate = float(resize_rate)
-        self.resize_mode = resize_mode
-
-    def settings(self) -> dict[str, Any]:
-        return {
-            **super().settings(),
-            "decay": self.decay,
-            "diversity_prob": self.diversity_prob,
-            "resize_rate": self.resize_rate,
-            "resize_mode": self.resize_mode,
-        }
-
-    def model_input(self, x_adv: Tensor, generator: torch.Generator) -> Tensor:
-        return diverse_input(
-            x_adv,
-            diversity_prob=self.diversity_prob,
-            resize_rate=self.resize_rate,
-            resize_mode=self.resize_mode,
-            generator=generator,
-        )
-
-    def ascent_direction(self, grad: Tensor, state: Tensor | None) -> tuple[Tensor, Tensor]:
-        momentum = momentum_update(grad, state, self.decay)
-        return momentum, momentum
