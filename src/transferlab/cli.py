@@ -117,7 +117,8 @@ def cmd_table12(args: argparse.Namespace) -> None:
 
 
 def cmd_attack(args: argparse.Namespace) -> None:
-    from transferlab.crafting import craft_adversarial_sets, craft_collection_sets, evaluation_set
+    from transferlab.crafting import craft_adversarial_sets, craft_collection_sets
+    from transferlab.data import held_out_set
 
     transfer_args = (args.targets, args.out, args.samples)
     if any(transfer_args) and not all(transfer_args):
@@ -132,7 +133,7 @@ def cmd_attack(args: argparse.Namespace) -> None:
         for path in json.loads(args.targets).values():
             check_model_dataset(load_model_record(path), path, spec["dataset"])
     # loaded once for crafting and transfer (ImageNette decodes every image)
-    images = evaluation_set(spec["dataset"], spec["evaluation"])
+    images = held_out_set(spec["dataset"], spec["evaluation"])
     settings = {
         "dataset": spec["dataset"],
         "evaluation": spec["evaluation"],

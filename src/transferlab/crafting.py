@@ -33,16 +33,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def evaluation_set(dataset: dict[str, Any], evaluation: dict[str, Any]) -> tuple:
-    """The (x, y) that attacks and metrics use: the first ``n_samples`` of ``split``."""
-    return data.load_dataset(
-        dataset["name"],
-        evaluation["split"],
-        limit=evaluation.get("n_samples"),
-        **dataset.get("options", {}),
-    )
-
-
 def craft_adversarial_sets(
     model_path: str | Path,
     outputs: Sequence[dict[str, Any]],
@@ -61,7 +51,7 @@ def craft_adversarial_sets(
 
     ``outputs``: dicts {path, mode ('untargeted'|'targeted'), eps (in 1/255 units)}.
     ``attack``: {name, settings}. Targeted attacks aim at (y+1) mod K.
-    ``images``: ``evaluation_set(dataset, evaluation)`` when the caller already has it.
+    ``images``: ``data.held_out_set(dataset, evaluation)`` when the caller already has it.
     ``precision``: see ``run_attack``; a non-fp32 precision is stored as a file attribute.
     """
     model = load_model(model_path, device=device, dataset=dataset)
@@ -158,7 +148,7 @@ def _craft_sets(
     precision: str,
 ) -> None:
     sha = sha256_of_file(surrogate_path)
-    x, y = images if images is not None else evaluation_set(dataset, evaluation)
+    x, y = images if images is not None else data.held_out_set(dataset, evaluation)
     index = torch.arange(len(y))
     pred_clean = predict_labels(model, x, batch_size, device=device)
     log(
@@ -245,7 +235,7 @@ def evaluate_adversarial_sets(
     """
     import pandas as pd
 
-    x, _ = images if images is not None else evaluation_set(dataset, evaluation)
+    x, _ = images if images is not None else data.held_out_set(dataset, evaluation)
     models = {
         label: load_model(path, device=device, dataset=dataset) for label, path in targets.items()
     }

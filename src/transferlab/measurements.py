@@ -33,16 +33,6 @@ from transferlab.smoothness import input_hessian_top_eigenvalue, smoothness_summ
 GRADIENTS_FORMAT = "transferlab-input-gradients/1"
 
 
-def measurement_set(dataset: dict[str, Any], metrics: dict[str, Any]) -> tuple:
-    """The held-out images metrics use: the first ``n_samples`` of ``split`` (paper: 100)."""
-    return data.load_dataset(
-        dataset["name"],
-        metrics["split"],
-        limit=metrics["n_samples"],
-        **dataset.get("options", {}),
-    )
-
-
 def measure_model(
     model_path: str | Path,
     *,
@@ -56,7 +46,7 @@ def measure_model(
 ) -> dict[str, float]:
     """σ per sample (CSV: index, y, sigma), its summary (JSON) and ∇ₓℓ per sample (.pt)."""
     model = load_model(model_path, device=device, dataset=dataset)
-    x, y = measurement_set(dataset, metrics)
+    x, y = data.held_out_set(dataset, metrics)
     x, y = x.to(device), y.to(device)
     log(f"measuring {model_path} on {len(y)} {metrics['split']} images: σ, then input gradients")
     sigma = input_hessian_top_eigenvalue(

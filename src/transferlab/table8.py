@@ -45,9 +45,10 @@ def transfer_rows(
     for ordinary rows, one column for a ★ entry). ``targets``: label → model file.
     Returns surrogate, target_training, mode, eps (1/255), seed, asr (fraction).
     """
-    from transferlab.crafting import evaluate_adversarial_sets, evaluation_set
+    from transferlab.crafting import evaluate_adversarial_sets
+    from transferlab.data import held_out_set
 
-    images = evaluation_set(dataset, evaluation)
+    images = held_out_set(dataset, evaluation)
     rows = []
     for entry in entries:
         wanted = {label: targets[label] for label in entry["targets"]}

@@ -55,6 +55,18 @@ def load_dataset(
     return build_dataset(name, **options).load(split, limit)
 
 
+def held_out_set(dataset: dict, selection: dict) -> tuple[Tensor, Tensor]:
+    """The held-out images a stage uses: the first ``selection["n_samples"]`` (None: all) of
+    ``selection["split"]`` of the configured ``dataset`` ({"name", "options"}). Attacks pass
+    the data set's ``evaluation`` block, measurements its ``metrics`` block (paper: 100)."""
+    return load_dataset(
+        dataset["name"],
+        selection["split"],
+        limit=selection.get("n_samples"),
+        **dataset.get("options", {}),
+    )
+
+
 def iterate_dataset(
     name: str, split: str, *, batch_size: int, limit: int | None = None, **options: object
 ) -> Iterator[tuple[Tensor, Tensor]]:
