@@ -113,9 +113,9 @@ def test_surrogate_table_joins_each_factor_to_its_model_and_target():
 
 def test_surrogate_table_names_missing_columns():
     accuracy, smoothness, similarity, transfer = _model_frames()
-    with pytest.raises(ValueError, match="smoothness_df is missing column.*sigma_mean"):
+    with pytest.raises(ValueError, match="smoothness_df lacks column.*sigma_mean"):
         surrogate_table(accuracy, smoothness.drop(columns="sigma_mean"), similarity, transfer)
-    with pytest.raises(ValueError, match="transfer_df is missing column.*'fp'"):
+    with pytest.raises(ValueError, match="transfer_df lacks column.*'fp'"):
         surrogate_table(accuracy, smoothness, similarity, transfer.drop(columns="fp"))
 
 

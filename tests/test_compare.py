@@ -97,7 +97,7 @@ def test_compare_with_paper_rejects_duplicates_and_missing_columns():
         compare_with_paper(
             pd.concat([_ours(), _ours().iloc[:1]]), _paper(), keys=["surrogate", "eps"]
         )
-    with pytest.raises(ValueError, match="paper is missing column.*asr_std"):
+    with pytest.raises(ValueError, match="paper lacks column.*asr_std"):
         compare_with_paper(_ours(), _paper().drop(columns="asr_std"), keys=["surrogate", "eps"])
 
 
@@ -289,5 +289,5 @@ def test_compare_cli_writes_cells_columns_markdown_and_page(tmp_path):
     bad = tmp_path / "bad.csv"
     _table2("CIFAR-10", {"ST": (1.0, 2.0)}).drop(columns="target").to_csv(bad, index=False)
     argv = ["compare", "--table", "table2", "--ours", str(bad), "--out", str(out["csv"])]
-    with pytest.raises(SystemExit, match=r"bad.csv with the paper.*missing column.*'target'"):
+    with pytest.raises(SystemExit, match=r"bad.csv with the paper.*lacks column.*'target'"):
         main([*argv, "--columns", str(out["columns.csv"])])

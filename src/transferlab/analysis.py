@@ -31,6 +31,8 @@ import statsmodels.api as sm
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from transferlab.frames import require_columns
+
 __all__ = [
     "MODEL_KEYS",
     "TABLE6_STATISTICS",
@@ -136,12 +138,6 @@ def smoothness_score(sigma: ArrayLike, *, floor: float | None = None) -> NDArray
     return -np.log10(values)
 
 
-def _require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}; it has {list(frame.columns)}")
-
-
 def _require_unique(frame: pd.DataFrame, name: str, keys: Sequence[str]) -> None:
     duplicated = frame.duplicated(list(keys), keep=False)
     if duplicated.any():
@@ -199,10 +195,12 @@ def surrogate_table(
     target, and NaN factor values raise a ValueError naming them.
     """
     keys = list(MODEL_KEYS)
-    _require_columns(accuracy_df, "accuracy_df", [*keys, "surrogate", "tau", "test_acc"])
-    _require_columns(smoothness_df, "smoothness_df", [*keys, "sigma_mean"])
-    _require_columns(similarity_df, "similarity_df", [*keys, "target", "similarity_mean"])
-    _require_columns(transfer_df, "transfer_df", [*keys, "target", "eps", "mode", asr_column, "fp"])
+    require_columns(accuracy_df, [*keys, "surrogate", "tau", "test_acc"], name="accuracy_df")
+    require_columns(smoothness_df, [*keys, "sigma_mean"], name="smoothness_df")
+    require_columns(similarity_df, [*keys, "target", "similarity_mean"], name="similarity_df")
+    require_columns(
+        transfer_df, [*keys, "target", "eps", "mode", asr_column, "fp"], name="transfer_df"
+    )
 
     accuracy = accuracy_df[[*keys, "surrogate", "tau", "test_acc"]].rename(
         columns={"test_acc": "acc"}
@@ -291,10 +289,10 @@ def table6(surrogates_df: pd.DataFrame, mode: str = "untargeted") -> pd.DataFram
     """
     if mode not in ("untargeted", "targeted"):
         raise ValueError(f"mode must be 'untargeted' or 'targeted'; got {mode!r}")
-    _require_columns(
+    require_columns(
         surrogates_df,
-        "surrogates_df",
         ["dataset", "target", "eps", "mode", "acc", "fp", "ms", "gs", "asr"],
+        name="surrogates_df",
     )
     selected = surrogates_df[surrogates_df["mode"] == mode]
     if selected.empty:

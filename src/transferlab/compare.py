@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from transferlab.analysis import format_eps
+from transferlab.frames import require_columns
 
 __all__ = [
     "PAPER_COUNTERPARTS",
@@ -39,12 +40,6 @@ __all__ = [
     "render_comparison_markdown",
     "render_summary_markdown",
 ]
-
-
-def _require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}; it has {list(frame.columns)}")
 
 
 def _normalized_keys(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -98,8 +93,8 @@ def compare_with_paper(
     if not keys:
         raise ValueError("keys must name at least one column, e.g. ['surrogate', 'eps']")
     paper_columns = [*keys, value] + ([std] if std is not None else [])
-    _require_columns(ours, "ours", [*keys, value])
-    _require_columns(paper, "paper", paper_columns)
+    require_columns(ours, [*keys, value], name="ours")
+    require_columns(paper, paper_columns, name="paper")
     ours_norm = _normalized_keys(ours, keys)
     paper_norm = _normalized_keys(paper, keys)
     _require_unique(ours_norm, "ours", keys)
@@ -332,7 +327,7 @@ def our_frame(table: str, ours: pd.DataFrame) -> pd.DataFrame:
     if table == "table12":
         if "role" in frame.columns:
             frame = frame[frame["role"] == "surrogate"]
-        _require_columns(frame, "table12", ["dataset", "model", "train_acc_mean"])
+        require_columns(frame, ["dataset", "model", "train_acc_mean"], name="table12")
         parts = [
             frame[["dataset", "model"]].assign(
                 statistic=name, mean=frame[f"{name}_mean"], std=frame[f"{name}_std"]
@@ -341,7 +336,9 @@ def our_frame(table: str, ours: pd.DataFrame) -> pd.DataFrame:
         ]
         frame = pd.concat(parts, ignore_index=True)
     elif table == "table7":
-        _require_columns(frame, "table7", ["dataset", "target_training", "value", "is_increment"])
+        require_columns(
+            frame, ["dataset", "target_training", "value", "is_increment"], name="table7"
+        )
         frame = frame.assign(mean=_absolute_similarity(frame, "value"), std=math.nan)
     elif "asr_mean" in frame.columns:
         frame = frame.rename(columns={"asr_mean": "mean", "asr_std": "std"})
@@ -355,7 +352,7 @@ def our_frame(table: str, ours: pd.DataFrame) -> pd.DataFrame:
     if table == "table8":
         frame["target_training"] = frame["target_training"].replace(_at_columns_by_position(frame))
     columns = ["dataset", *spec.row_keys, *spec.column_keys, "mean", "std"]
-    _require_columns(frame, table, columns)
+    require_columns(frame, columns, name=table)
     return frame[columns].reset_index(drop=True)
 
 
@@ -547,7 +544,7 @@ def comparison_summary(columns: pd.DataFrame) -> pd.DataFrame:
     mean ρ over the columns where ρ is defined (≥ 2 rows, neither side constant);
     share_same_sign likewise from the sign counts where a table has them.
     """
-    _require_columns(columns, "columns", ["table", "dataset", "n_cells", "spearman_rho"])
+    require_columns(columns, ["table", "dataset", "n_cells", "spearman_rho"], name="columns")
     lines = []
     for (table, dataset), group in columns.groupby(["table", "dataset"], sort=False):
         rho = group["spearman_rho"].dropna()

@@ -22,7 +22,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from transferlab.similarity import require_columns as require_frame_columns
+from transferlab.frames import require_columns as require_frame_columns
 
 # What each metric means on an axis, and which direction is "better" to the reader.
 METRICS: dict[str, dict[str, object]] = {
@@ -54,8 +54,8 @@ def check_metric(metric: str) -> dict[str, object]:
 
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str], *, argument: str) -> None:
-    """``similarity.require_columns``, and at least one row to draw."""
-    require_frame_columns(df, columns, argument=argument)
+    """``frames.require_columns``, and at least one row to draw."""
+    require_frame_columns(df, columns, name=argument)
     if df.empty:
         raise ValueError(f"{argument} has no rows; nothing to plot")
 

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from transferlab.frames import require_columns
 from transferlab.precision import full_precision
 from transferlab.smoothness import check_batch_size, check_samples, describe_values, eval_mode
 
@@ -83,17 +84,6 @@ def similarity_summary(values: Tensor | Sequence[float]) -> dict[str, float]:
     return describe_values(values, name="similarity values")
 
 
-def require_columns(df: pd.DataFrame, columns: Sequence[str], *, argument: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{argument} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{argument} lacks column(s) {missing}; it needs {list(columns)} "
-            f"(has {list(df.columns)})"
-        )
-
-
 def ordered_unique(values: pd.Series) -> list:
     return list(dict.fromkeys(values.tolist()))
 
@@ -131,7 +121,7 @@ def intra_architecture_matrix(df: pd.DataFrame) -> pd.DataFrame:
     appearance.
     """
     columns = ["source_method", "target_method", "source_seed", "target_seed", "similarity_mean"]
-    require_columns(df, columns, argument="df")
+    require_columns(df, columns, name="df")
     if "dataset" in df.columns and df["dataset"].nunique() > 1:
         raise ValueError(
             f"df mixes datasets {sorted(df['dataset'].unique())}; pass one dataset at a time"
@@ -177,7 +167,7 @@ def table7(df: pd.DataFrame, reference: str = "ST") -> tuple[pd.DataFrame, pd.Da
     reference rows first, then surrogates in order of appearance; ``scores``
     has ``surrogate, score`` (int).
     """
-    require_columns(df, ["source_method", "target_method", "similarity_mean"], argument="df")
+    require_columns(df, ["source_method", "target_method", "similarity_mean"], name="df")
     cell = (
         df.groupby(["source_method", "target_method"], sort=False)["similarity_mean"]
         .mean()

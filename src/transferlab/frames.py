@@ -1,0 +1,20 @@
+"""Checks on the tidy frames stages pass each other (torch-free: aggregation jobs import it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+
+def require_columns(frame: object, columns: Sequence[str], *, name: str) -> None:
+    """Raise ValueError naming ``name``, the missing columns and the ones it has, unless
+    ``frame`` is a DataFrame holding every one of ``columns``."""
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{name} lacks column(s) {missing}; it needs {list(columns)} "
+            f"(has {list(frame.columns)})"
+        )
