@@ -160,6 +160,12 @@ def test_without_a_server_the_client_runs_the_command_itself(server, tmp_path):
     assert json.loads(proc.stdout)["version"] == 1
 
 
+def test_the_client_module_and_the_env_name_agree():
+    # __main__ reads the variable without importing forkserver (code_digest closures).
+    main = (REPO / "src/transferlab/__main__.py").read_text()
+    assert f'os.environ.get("{forkserver.ENV_SOCKET}")' in main
+
+
 def test_a_client_of_another_interpreter_is_refused(server, monkeypatch):
     monkeypatch.setattr(sys, "prefix", "/elsewhere/env")
     assert forkserver.run_via_server(["info"], str(server["sock"])) is None
