@@ -65,6 +65,7 @@ from transferlab.bootstrap import (
     weighted_pearson,
     weighted_r_squared,
 )
+from transferlab.frames import require_columns
 
 __all__ = [
     "CLAIMS",
@@ -360,17 +361,6 @@ _TABLE7_COLUMNS = (
 )  # fmt: skip
 
 
-def _require(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"ClaimsInputs.{name} must be a pandas DataFrame")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"ClaimsInputs.{name} lacks column(s) {missing}; it needs {list(columns)} "
-            f"(has {list(frame.columns)})"
-        )
-
-
 @dataclass(frozen=True)
 class ClaimsInputs:
     """Tidy per-sample frames the claims are computed from (one ``dataset`` column each).
@@ -396,11 +386,11 @@ class ClaimsInputs:
     table7: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_TABLE7_COLUMNS))
 
     def __post_init__(self) -> None:
-        _require(self.models, "models", _MODEL_COLUMNS)
-        _require(self.transfer, "transfer", _TRANSFER_COLUMNS)
-        _require(self.smoothness, "smoothness", _SMOOTHNESS_COLUMNS)
-        _require(self.similarity, "similarity", _SIMILARITY_COLUMNS)
-        _require(self.table7, "table7", _TABLE7_COLUMNS)
+        require_columns(self.models, _MODEL_COLUMNS, name="ClaimsInputs.models")
+        require_columns(self.transfer, _TRANSFER_COLUMNS, name="ClaimsInputs.transfer")
+        require_columns(self.smoothness, _SMOOTHNESS_COLUMNS, name="ClaimsInputs.smoothness")
+        require_columns(self.similarity, _SIMILARITY_COLUMNS, name="ClaimsInputs.similarity")
+        require_columns(self.table7, _TABLE7_COLUMNS, name="ClaimsInputs.table7")
         keys = ["dataset", "method", "tau_index", "seed"]
         duplicated = self.models.duplicated(keys, keep=False)
         if duplicated.any():
