@@ -42,6 +42,8 @@ def main(argv):
         return int(argv[1])
     if command == "raise":
         raise ValueError("boom")
+    if command == "sysexit":
+        raise SystemExit(int(argv[1]) if argv[1].isdigit() else argv[1])
     if command == "kill":
         os.kill(os.getpid(), 9)
     if command == "sleep":
@@ -119,6 +121,17 @@ def test_exit_codes_and_uncaught_exceptions_are_the_direct_runs(server):
     proc = client(server, "raise")
     assert proc.returncode == 1
     assert "ValueError: boom" in proc.stderr
+
+
+def test_system_exit_ends_a_worker_as_it_ends_the_interpreter(server, tmp_path):
+    absent = tmp_path / "absent.sock"
+    for argument in ("4", "bye"):
+        warm, direct = (
+            client(server, "sysexit", argument),
+            client(server, "sysexit", argument, socket_path=absent),
+        )
+        assert warm.returncode == direct.returncode == (4 if argument == "4" else 1)
+        assert ("bye" in warm.stderr) == ("bye" in direct.stderr) == (argument == "bye")
 
 
 def test_a_worker_killed_by_a_signal_kills_the_client_with_it(server):

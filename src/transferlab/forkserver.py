@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ENV_SOCKET = "TRANSFERLAB_FORKSERVER"
-PRELOAD = ("numpy", "pandas", "h5py", "torch", "torch.nn.functional")
+PRELOAD = ("numpy", "pandas", "h5py", "torch")  # torch brings torch.nn.functional
 DEFAULT_ENTRY = "transferlab.cli:main"
 USAGE_PREFIX = "[warm interpreter]"
 _HEADER = struct.Struct("!I")
@@ -175,9 +175,12 @@ def _worker(request: dict, fds: list[int], entry: str) -> None:
         code = _load_entry(entry)(request["argv"])
         code = 0 if code is None else int(code)
     except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-        if not isinstance(stop.code, int) and stop.code is not None:
+        # As the interpreter exits: None is 0, an int is itself, anything else is printed, 1.
+        if stop.code is None or isinstance(stop.code, int):
+            code = stop.code or 0
+        else:
             print(stop.code, file=sys.stderr)
+            code = 1
     except BaseException:  # noqa: BLE001 - what an uncaught exception does to `python -m`
         sys.excepthook(*sys.exc_info())
         code = 1
