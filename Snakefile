@@ -42,5 +42,5 @@ onerror:
 
 rule all:
     input:
-        all_targets(),
+        outputs.all_targets(PLAN),
     localrule: True

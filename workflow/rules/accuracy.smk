@@ -3,7 +3,7 @@
 
 rule table12:
     input:
-        records=[e["record"] for e in table12_models()],
+        records=[e["record"] for e in tables.table12_models(PLAN)],
     output:
         csv=f"{RESULTS}/tables/table12.csv",
         md=f"{RESULTS}/tables/table12.md",
@@ -16,7 +16,7 @@ rule table12:
         "../../envs/transferlab.yaml"
     params:
         code=command_digest("table12"),
-        models=json.dumps(table12_models()),
+        models=json.dumps(tables.table12_models(PLAN)),
     shell:
         "python -m transferlab table12 --models {params.models:q} --out {output.csv}"
         " --markdown {output.md} > {log} 2>&1"

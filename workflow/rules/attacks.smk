@@ -7,26 +7,26 @@
 
 # One attack rule per data set (and mode subset): the HDF5 outputs list its budgets.
 for _dataset in config["datasets"]:
-    for _modes in [None, *([m] for m in single_mode_attack_rules())]:
+    for _modes in [None, *([m] for m in PLAN.single_mode_attack_rules())]:
         _name = attack_job_name("{attack}", _modes or config["modes"], config["modes"])
 
         rule:
             name:
                 f"attack_{_dataset}" if _modes is None else f"attack_{_dataset}_{_modes[0]}"
             input:
-                model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
-                targets=lambda wc: list(target_model_paths(wc).values()),
+                model=f"{stem('models')}.pt",
+                targets=lambda wc: list(get_target_models(wc).values()),
             output:
-                sets=attack_set_paths(_dataset, _modes),
-                summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{_name}.csv",
-                samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{_name}.samples.csv.gz",
+                sets=PLAN.attack_set_paths(_dataset, _modes),
+                summary=f"{stem('transfer')}/{_name}.csv",
+                samples=f"{stem('transfer')}/{_name}.samples.csv.gz",
             log:
-                f"{RESULTS}/logs/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{_name}.log",
+                f"{stem('logs/attack')}/{_name}.log",
             benchmark:
-                f"{RESULTS}/benchmarks/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{_name}.tsv"
+                f"{stem('benchmarks/attack')}/{_name}.tsv"
             wildcard_constraints:
                 dataset=_dataset,
-                attack="|".join(crafted_attacks(_dataset)),
+                attack="|".join(PLAN.crafted_attacks(_dataset)),
             conda:
                 "../../envs/transferlab.yaml"
             threads: config["threads"]
@@ -38,11 +38,11 @@ for _dataset in config["datasets"]:
                 runtime=lambda wc, attempt: 120 * attempt,
             params:
                 code=command_digest("attack"),
-                spec=evaluation_spec,
-                outputs=lambda wc, output, modes=_modes: attack_outputs(
+                spec=get_evaluation_spec,
+                outputs=lambda wc, output, modes=_modes: PLAN.attack_outputs(
                     wc.dataset, output.sets, modes
                 ),
-                targets=lambda wc: json.dumps(target_model_paths(wc)),
+                targets=lambda wc: json.dumps(get_target_models(wc)),
                 device=config["device"],
             shell:
                 "python -m transferlab attack --model {input.model} --spec {params.spec:q}"
@@ -52,23 +52,23 @@ for _dataset in config["datasets"]:
 
 # AutoAttack (Table XIII): untargeted only, on Table XIII's subset of the evaluation images.
 for _dataset in [
-    d for d in config["datasets"] if "autoattack" in dataset_config(d)["attacks"]["methods"]
+    d for d in config["datasets"] if "autoattack" in PLAN.dataset(d)["attacks"]["methods"]
 ]:
 
     rule:
         name:
             f"autoattack_{_dataset}"
         input:
-            model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
-            targets=lambda wc: list(target_model_paths(wc).values()),
+            model=f"{stem('models')}.pt",
+            targets=lambda wc: list(get_target_models(wc).values()),
         output:
-            sets=autoattack_set_paths(_dataset),
-            summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack.csv",
-            samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack.samples.csv.gz",
+            sets=PLAN.autoattack_set_paths(_dataset),
+            summary=f"{stem('transfer')}/autoattack.csv",
+            samples=f"{stem('transfer')}/autoattack.samples.csv.gz",
         log:
-            f"{RESULTS}/logs/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack.log",
+            f"{stem('logs/attack')}/autoattack.log",
         benchmark:
-            f"{RESULTS}/benchmarks/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/autoattack.tsv"
+            f"{stem('benchmarks/attack')}/autoattack.tsv"
         wildcard_constraints:
             dataset=_dataset,
         conda:
@@ -82,9 +82,9 @@ for _dataset in [
             runtime=lambda wc, attempt: 240 * attempt,
         params:
             code=command_digest("attack"),
-            spec=autoattack_spec,
-            outputs=lambda wc, output: autoattack_outputs(wc.dataset, output.sets),
-            targets=lambda wc: json.dumps(target_model_paths(wc)),
+            spec=get_autoattack_spec,
+            outputs=lambda wc, output: PLAN.attack_outputs(wc.dataset, output.sets, ["untargeted"]),
+            targets=lambda wc: json.dumps(get_target_models(wc)),
             device=config["device"],
         shell:
             "python -m transferlab attack --model {input.model} --spec {params.spec:q}"
@@ -100,8 +100,8 @@ for _table in [
         name:
             f"{_table}"
         input:
-            summaries=[e["csv"] for e in asr_table_inputs(_table)],
-            samples=[e["samples"] for e in asr_table_inputs(_table)],
+            summaries=[e["csv"] for e in tables.asr_table_inputs(PLAN, _table)],
+            samples=[e["samples"] for e in tables.asr_table_inputs(PLAN, _table)],
         output:
             csv=f"{RESULTS}/tables/{_table}.csv",
             md=f"{RESULTS}/tables/{_table}.md",
@@ -114,7 +114,7 @@ for _table in [
             "../../envs/transferlab.yaml"
         params:
             code=command_digest("asr-table"),
-            spec=asr_table_spec(_table),
+            spec=tables.asr_table_spec(PLAN, _table),
         shell:
             "python -m transferlab asr-table --spec {params.spec:q} --out {output.csv}"
             " --markdown {output.md} > {log} 2>&1"
@@ -125,7 +125,7 @@ if "table8" in config["tables"]:
 
     rule table8:
         input:
-            table8_inputs(),
+            tables.table8_inputs(PLAN),
         output:
             csv=f"{RESULTS}/tables/table8.csv",
             md=f"{RESULTS}/tables/table8.md",
@@ -142,7 +142,7 @@ if "table8" in config["tables"]:
             runtime=120,
         params:
             code=command_digest("table8"),
-            spec=table8_spec(),
+            spec=tables.table8_spec(PLAN),
             device=config["device"],
         shell:
             "python -m transferlab table8 --spec {params.spec:q} --out {output.csv}"

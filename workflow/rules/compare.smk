@@ -4,7 +4,7 @@
 rule compare:
     input:
         table=f"{RESULTS}/tables/{{table}}.csv",
-        paper=paper_csvs,
+        paper=get_paper_csvs,
     output:
         cells=f"{RESULTS}/compare/{{table}}.csv",
         columns=f"{RESULTS}/compare/{{table}}.columns.csv",
@@ -15,14 +15,14 @@ rule compare:
     benchmark:
         f"{RESULTS}/benchmarks/compare/{{table}}.tsv"
     wildcard_constraints:
-        table="|".join(COMPARED_TABLES),
+        table="|".join(BUILT_TABLES),
     localrule: True
     conda:
         "../../envs/transferlab.yaml"
     params:
         code=command_digest("compare"),
-        rows=lambda wc: paper_rows(wc.table),
-        budgets=lambda wc: paper_budgets(wc.table),
+        rows=lambda wc: outputs.paper_rows(PLAN, wc.table),
+        budgets=lambda wc: outputs.paper_budgets(PLAN, wc.table),
     shell:
         "python -m transferlab compare --table {wildcards.table} --ours {input.table}"
         " --rows {params.rows:q} --budgets {params.budgets:q} --out {output.cells} --columns {output.columns}"
@@ -31,7 +31,7 @@ rule compare:
 
 rule compare_summary:
     input:
-        columns=[f"{RESULTS}/compare/{table}.columns.csv" for table in COMPARED_TABLES],
+        columns=[f"{RESULTS}/compare/{table}.columns.csv" for table in BUILT_TABLES],
     output:
         csv=f"{RESULTS}/compare/summary.csv",
         md=f"{RESULTS}/compare/summary.md",

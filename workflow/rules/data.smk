@@ -14,8 +14,8 @@ rule prepare_data:
         "../../envs/transferlab.yaml"
     params:
         code=command_digest("prepare-data"),
-        name=lambda wc: dataset_name(wc.dataset),
-        options=dataset_options,
+        name=lambda wc: PLAN.dataset_name(wc.dataset),
+        options=get_dataset_options,
     shell:
         "python -m transferlab prepare-data --dataset {params.name} --options {params.options:q}"
         " --out {output.summary} > {log} 2>&1"

@@ -3,9 +3,9 @@
 
 rule surrogates:
     input:
-        records=[e["record"] for e in surrogate_entries()],
-        summaries=[e["summary"] for e in surrogate_entries()],
-        transfers=[e["transfer"] for e in surrogate_entries()],
+        records=[e["record"] for e in outputs.surrogate_entries(PLAN)],
+        summaries=[e["summary"] for e in outputs.surrogate_entries(PLAN)],
+        transfers=[e["transfer"] for e in outputs.surrogate_entries(PLAN)],
         similarity=[
             f"{RESULTS}/metrics/similarity/{dataset}/targets.csv" for dataset in config["datasets"]
         ],
@@ -20,7 +20,7 @@ rule surrogates:
         "../../envs/transferlab.yaml"
     params:
         code=command_digest("surrogates"),
-        spec=surrogates_spec(),
+        spec=outputs.surrogates_spec(PLAN),
     shell:
         "python -m transferlab surrogates --spec {params.spec:q} --out {output.csv} > {log} 2>&1"
 
@@ -60,8 +60,8 @@ rule asr_figure:
         "../../envs/transferlab.yaml"
     params:
         code=command_digest("asr-figure"),
-        dataset=lambda wc: DATASET_LABELS.get(dataset_name(wc.dataset), wc.dataset),
-        eps=lambda wc: f"{budgets(wc.dataset)[len(budgets(wc.dataset)) // 2]}/255",
+        dataset=get_dataset_label,
+        eps=lambda wc: f"{PLAN.budgets(wc.dataset)[len(PLAN.budgets(wc.dataset)) // 2]}/255",
         stem=lambda wc, output: output.png[: -len(".png")],
     shell:
         "python -m transferlab asr-figure --surrogates {input.surrogates} --dataset {params.dataset:q}"
@@ -71,7 +71,7 @@ rule asr_figure:
 # The paper's qualitative claims, each with a bootstrap interval and a verdict.
 rule claims:
     input:
-        claims_input_files(),
+        outputs.claims_input_files(PLAN),
     output:
         csv=f"{RESULTS}/claims.csv",
         md=f"{RESULTS}/claims.md",
@@ -85,7 +85,7 @@ rule claims:
         "../../envs/transferlab.yaml"
     params:
         code=command_digest("claims"),
-        spec=json.dumps(claims_spec(), sort_keys=True),
+        spec=json.dumps(outputs.claims_spec(PLAN), sort_keys=True),
         settings=json.dumps(config["claims"], sort_keys=True),
     shell:
         "python -m transferlab claims --spec {params.spec:q} --settings {params.settings:q}"

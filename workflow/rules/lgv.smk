@@ -5,13 +5,13 @@
 
 rule lgv:
     input:
-        base=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
+        base=f"{stem('models')}.pt",
     output:
-        collection=f"{RESULTS}/lgv/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{optimizer}}.pt",
+        collection=f"{stem('lgv')}/{{optimizer}}.pt",
     log:
-        f"{RESULTS}/logs/lgv/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{optimizer}}.log",
+        f"{stem('logs/lgv')}/{{optimizer}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/lgv/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{optimizer}}.tsv"
+        f"{stem('benchmarks/lgv')}/{{optimizer}}.tsv"
     conda:
         "../../envs/transferlab.yaml"
     threads: config["threads"]
@@ -23,7 +23,7 @@ rule lgv:
         runtime=lambda wc, attempt: 720 * attempt,
     params:
         code=command_digest("lgv"),
-        spec=lgv_spec,
+        spec=get_lgv_spec,
         device=config["device"],
     shell:
         "python -m transferlab lgv --spec {params.spec:q} --out {output.collection}"
@@ -31,22 +31,22 @@ rule lgv:
 
 
 # One LGV attack rule per data set: the HDF5 outputs list that data set's budgets.
-for _dataset in lgv_table_datasets():
+for _dataset in PLAN.lgv_table_datasets():
 
     rule:
         name:
             f"lgv_attack_{_dataset}"
         input:
-            collection=f"{RESULTS}/lgv/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/{{optimizer}}.pt",
-            targets=lambda wc: list(target_model_paths(wc).values()),
+            collection=f"{stem('lgv')}/{{optimizer}}.pt",
+            targets=lambda wc: list(get_target_models(wc).values()),
         output:
-            sets=lgv_attack_set_paths(_dataset),
-            summary=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/lgv_{{optimizer}}/{{attack}}.csv",
-            samples=f"{RESULTS}/transfer/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/lgv_{{optimizer}}/{{attack}}.samples.csv.gz",
+            sets=PLAN.lgv_attack_set_paths(_dataset),
+            summary=f"{stem('transfer')}/lgv_{{optimizer}}/{{attack}}.csv",
+            samples=f"{stem('transfer')}/lgv_{{optimizer}}/{{attack}}.samples.csv.gz",
         log:
-            f"{RESULTS}/logs/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/lgv_{{optimizer}}/{{attack}}.log",
+            f"{stem('logs/attack')}/lgv_{{optimizer}}/{{attack}}.log",
         benchmark:
-            f"{RESULTS}/benchmarks/attack/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}/lgv_{{optimizer}}/{{attack}}.tsv"
+            f"{stem('benchmarks/attack')}/lgv_{{optimizer}}/{{attack}}.tsv"
         wildcard_constraints:
             dataset=_dataset,
         conda:
@@ -60,9 +60,9 @@ for _dataset in lgv_table_datasets():
             runtime=lambda wc, attempt: 240 * attempt,
         params:
             code=command_digest("attack"),
-            spec=lgv_attack_spec,
-            outputs=lambda wc, output: attack_outputs(wc.dataset, output.sets),
-            targets=lambda wc: json.dumps(target_model_paths(wc)),
+            spec=get_lgv_attack_spec,
+            outputs=lambda wc, output: PLAN.attack_outputs(wc.dataset, output.sets),
+            targets=lambda wc: json.dumps(get_target_models(wc)),
             device=config["device"],
         shell:
             "python -m transferlab attack --collection --model {input.collection}"

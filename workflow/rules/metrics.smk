@@ -4,15 +4,15 @@
 
 rule measure:
     input:
-        model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
+        model=f"{stem('models')}.pt",
     output:
-        smoothness=f"{RESULTS}/metrics/smoothness/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.csv",
-        summary=f"{RESULTS}/metrics/smoothness/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.json",
-        gradients=f"{RESULTS}/metrics/gradients/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
+        smoothness=f"{stem('metrics/smoothness')}.csv",
+        summary=f"{stem('metrics/smoothness')}.json",
+        gradients=f"{stem('metrics/gradients')}.pt",
     log:
-        f"{RESULTS}/logs/measure/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.log",
+        f"{stem('logs/measure')}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/measure/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.tsv"
+        f"{stem('benchmarks/measure')}.tsv"
     group:
         "metrics"
     conda:
@@ -26,7 +26,7 @@ rule measure:
         runtime=lambda wc, attempt: 30 * attempt,
     params:
         code=command_digest("measure"),
-        spec=metrics_spec,
+        spec=get_metrics_spec,
         device=config["device"],
     shell:
         "python -m transferlab measure --model {input.model} --spec {params.spec:q}"
@@ -36,8 +36,8 @@ rule measure:
 
 rule similarity:
     input:
-        sources=lambda wc: [m["gradients"] for m in similarity_models(wc)[0]],
-        targets=lambda wc: [m["gradients"] for m in similarity_models(wc)[1]],
+        sources=lambda wc: [m["gradients"] for m in get_similarity_models(wc)[0]],
+        targets=lambda wc: [m["gradients"] for m in get_similarity_models(wc)[1]],
     output:
         summary=f"{RESULTS}/metrics/similarity/{{dataset}}/{{kind}}.csv",
         samples=f"{RESULTS}/metrics/similarity/{{dataset}}/{{kind}}.samples.csv.gz",
@@ -50,8 +50,8 @@ rule similarity:
         "../../envs/transferlab.yaml"
     params:
         code=command_digest("similarity"),
-        sources=lambda wc: json.dumps(similarity_models(wc)[0]),
-        targets=lambda wc: json.dumps(similarity_models(wc)[1]),
+        sources=lambda wc: json.dumps(get_similarity_models(wc)[0]),
+        targets=lambda wc: json.dumps(get_similarity_models(wc)[1]),
         seed_pairs=lambda wc: "shifted" if wc.kind == "intra" else "all",
     shell:
         "python -m transferlab similarity --sources {params.sources:q} --targets {params.targets:q}"
@@ -60,12 +60,12 @@ rule similarity:
 
 rule figures:
     input:
-        summaries=lambda wc: [m["summary"] for m in surrogate_metric_entries(wc.dataset)],
+        summaries=lambda wc: [m["summary"] for m in PLAN.surrogate_metric_entries(wc.dataset)],
         similarity=f"{RESULTS}/metrics/similarity/{{dataset}}/targets.csv",
         intra=f"{RESULTS}/metrics/similarity/{{dataset}}/intra.csv",
     output:
-        [figure_report(f"{RESULTS}/figures/{{dataset}}/{name}.png", name) for name in FIGURE_NAMES],
-        [f"{RESULTS}/figures/{{dataset}}/{name}.svg" for name in FIGURE_NAMES],
+        [figure_report(f"{RESULTS}/figures/{{dataset}}/{name}.png", name) for name in FIGURES],
+        [f"{RESULTS}/figures/{{dataset}}/{name}.svg" for name in FIGURES],
         matrix=f"{RESULTS}/figures/{{dataset}}/similarity_matrix.json",
     log:
         f"{RESULTS}/logs/figures/{{dataset}}.log",
@@ -76,7 +76,7 @@ rule figures:
         "../../envs/transferlab.yaml"
     params:
         code=command_digest("figures"),
-        spec=figures_spec,
+        spec=get_figures_spec,
     shell:
         "python -m transferlab figures --spec {params.spec:q} > {log} 2>&1"
 
@@ -98,10 +98,7 @@ if "table7" in config["tables"]:
             "../../envs/transferlab.yaml"
         params:
             code=command_digest("table7"),
-            dataset=DATASET_LABELS.get(
-                dataset_name(config["tables"]["table7"]["dataset"]),
-                config["tables"]["table7"]["dataset"],
-            ),
+            dataset=PLAN.dataset_label(config["tables"]["table7"]["dataset"]),
         shell:
             "python -m transferlab table7 --similarity {input.similarity} --dataset {params.dataset:q}"
             " --out {output.csv} --markdown {output.md} > {log} 2>&1"

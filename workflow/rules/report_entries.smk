@@ -35,10 +35,6 @@ TABLE_SECTIONS = {
 }
 
 
-def dataset_label_of(wildcards):
-    return DATASET_LABELS.get(dataset_name(wildcards.dataset), wildcards.dataset)
-
-
 def figure_report(path, name):
     """``path`` (a figure rule's PNG output) flagged for the report under its paper section,
     captioned by workflow/report/figures/<name>.rst."""
@@ -47,7 +43,7 @@ def figure_report(path, name):
         path,
         caption=f"../report/figures/{name}.rst",
         category=REPORT_SECTIONS[section],
-        subcategory=dataset_label_of,
+        subcategory=get_dataset_label,
         labels={"figure": number, "file": name},
     )
 
@@ -56,8 +52,8 @@ def table_source(table):
     """Which data set a table is built from, for its report label."""
     if table in config["tables"]:
         datasets = table_datasets(config["tables"][table])
-        return ", ".join(DATASET_LABELS.get(dataset_name(d), d) for d in datasets)
-    return ", ".join(DATASET_LABELS.get(dataset_name(d), d) for d in config["datasets"])
+        return ", ".join(PLAN.dataset_label(d) for d in datasets)
+    return ", ".join(PLAN.dataset_label(d) for d in config["datasets"])
 
 
 def table_page(table):
@@ -98,10 +94,3 @@ def claims_page():
         subcategory="Claims",
         labels={"table": "Claims check"},
     )
-
-
-def report_pages():
-    pages = [f"{RESULTS}/report/tables/{name}.html" for name in BUILT_TABLES]
-    pages.append(f"{RESULTS}/report/claims.html")
-    pages += [f"{RESULTS}/report/compare/{name}.html" for name in [*COMPARED_TABLES, "summary"]]
-    return pages

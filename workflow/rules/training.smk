@@ -7,12 +7,12 @@ rule train:
     input:
         data=f"{RESULTS}/data/{{dataset}}.json",
     output:
-        model=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.pt",
-        record=f"{RESULTS}/models/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.json",
+        model=f"{stem('models')}.pt",
+        record=f"{stem('models')}.json",
     log:
-        f"{RESULTS}/logs/train/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.log",
+        f"{stem('logs/train')}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train/{{dataset}}/{{arch}}/{{method}}/tau{{tau}}/seed{{seed}}.tsv"
+        f"{stem('benchmarks/train')}.tsv"
     conda:
         "../../envs/transferlab.yaml"
     threads: config["threads"]
@@ -24,9 +24,9 @@ rule train:
         runtime=lambda wc, attempt: 720 * attempt,
     params:
         code=command_digest("train"),
-        spec=training_spec,
+        spec=get_training_spec,
         device=config["device"],
-        compile=compile_flag,
+        compile=get_compile_flag,
     shell:
         "python -m transferlab train --spec {params.spec:q} --model {output.model}"
         " --record {output.record} --device {params.device} --threads {threads}"
