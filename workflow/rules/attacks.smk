@@ -92,29 +92,28 @@ for _dataset in [
             " --samples {output.samples} --device {params.device} --threads {threads} > {log} 2>&1"
 
 
-for _table in [
-    t for t in ("table2", "table3", "table4", "table5", "table13") if t in config["tables"]
-]:
+# Tables II-V and XIII: one job per table joins its rows' transfer summaries.
+if ASR_TABLES:
 
-    rule:
-        name:
-            f"{_table}"
+    rule asr_table:
         input:
-            summaries=[e["csv"] for e in tables.asr_table_inputs(PLAN, _table)],
-            samples=[e["samples"] for e in tables.asr_table_inputs(PLAN, _table)],
+            summaries=lambda wc: [e["csv"] for e in tables.asr_table_inputs(PLAN, wc.table)],
+            samples=lambda wc: [e["samples"] for e in tables.asr_table_inputs(PLAN, wc.table)],
         output:
-            csv=f"{RESULTS}/tables/{_table}.csv",
-            md=f"{RESULTS}/tables/{_table}.md",
+            csv=f"{RESULTS}/tables/{{table}}.csv",
+            md=f"{RESULTS}/tables/{{table}}.md",
         log:
-            f"{RESULTS}/logs/{_table}.log",
+            f"{RESULTS}/logs/{{table}}.log",
         benchmark:
-            f"{RESULTS}/benchmarks/{_table}.tsv"
+            f"{RESULTS}/benchmarks/{{table}}.tsv"
+        wildcard_constraints:
+            table="|".join(ASR_TABLES),
         localrule: True
         conda:
             "../../envs/transferlab.yaml"
         params:
             code=command_digest("asr-table"),
-            spec=tables.asr_table_spec(PLAN, _table),
+            spec=lambda wc: tables.asr_table_spec(PLAN, wc.table),
         shell:
             "python -m transferlab asr-table --spec {params.spec:q} --out {output.csv}"
             " --markdown {output.md} > {log} 2>&1"

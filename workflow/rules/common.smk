@@ -126,3 +126,4 @@ def gpu_count(wildcards):
 
 
 BUILT_TABLES = outputs.built_tables(PLAN)
+ASR_TABLES = [t for t in tables.ASR_TABLES if t in config["tables"]]
