@@ -3,8 +3,9 @@ session writes docs/reliability.md from the entries (issue #17, item 7).
 
 A test takes the ``fault`` fixture, names the fault, and sets ``survived`` once its
 assertions about it passed; the test's own outcome is recorded too, so a failing test
-shows as not survived. The file is written only when every battery test collected ran,
-so running one test does not replace the document with a one-row table.
+shows as not survived. The file is written only by a run of the whole suite (no paths,
+or the tests folder itself, and no -k / -m / --deselect) in which every battery test ran,
+so running one test or one module does not replace the document with a partial table.
 """
 
 from __future__ import annotations
@@ -68,7 +69,19 @@ def _battery_items(session: pytest.Session) -> list[pytest.Item]:
     return [i for i in session.items if "fault" in getattr(i, "fixturenames", ())]
 
 
+def whole_suite_requested(config: pytest.Config) -> bool:
+    """Whether this run selected the whole test suite (as `.ci/run` does)."""
+    tests = (REPO / "tests").resolve()
+    paths = {(Path(config.invocation_params.dir) / a).resolve() for a in config.args}
+    if any(p not in (tests, REPO.resolve()) for p in paths):
+        return False
+    filters = (config.getoption("keyword"), config.getoption("markexpr"))
+    return not any(filters) and not config.getoption("deselect")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not whole_suite_requested(session.config):
+        return
     items = _battery_items(session)
     ran = {f.nodeid for f in _FAULTS if f.test_passed is not None}
     if not items or any(i.nodeid not in ran for i in items):
