@@ -7,14 +7,17 @@ C7a compares the correlations, C7b the R² of MS + GS with that of all four fact
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from numpy.typing import NDArray
 
 from transferlab.bootstrap import weighted_pearson, weighted_r_squared
 from transferlab.claims.replicates import ClaimEvaluator, DatasetReplicates
-from transferlab.claims.statistics import ClaimNotEvaluableError, Estimate, smoothness_scores
+from transferlab.claims.statistics import (
+    ClaimNotEvaluableError,
+    Estimate,
+    quiet_all_nan_reductions,
+    smoothness_scores,
+)
 
 # (r (cells, 4, R), R² (cells, 2, R), note): see _table6
 Table6Statistics = tuple[NDArray[np.float64], NDArray[np.float64], str]
@@ -74,15 +77,13 @@ def _table6_statistics(d: DatasetReplicates) -> Table6Statistics:
 def _c7a(d: DatasetReplicates) -> Estimate:
     r, _, note = _table6(d)
     margin = np.minimum(r[:, 2], r[:, 3]) - np.maximum(np.abs(r[:, 0]), np.abs(r[:, 1]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with quiet_all_nan_reductions():
         return d.interval(np.nanmean(margin, axis=0), note)
 
 
 def _c7b(d: DatasetReplicates) -> Estimate:
     _, r2, note = _table6(d)
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with np.errstate(invalid="ignore", divide="ignore"), quiet_all_nan_reductions():
         ratio = np.nanmean(r2[:, 0] / r2[:, 1], axis=0)
     return d.interval(ratio, note)
 

@@ -9,7 +9,6 @@ paired (the same resampled seeds and images on both sides).
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,6 +23,7 @@ from transferlab.claims.statistics import (
     Estimate,
     extremum_estimate,
     interval_estimate,
+    quiet_all_nan_reductions,
     smoothness_scores,
 )
 
@@ -167,8 +167,7 @@ class DatasetReplicates:
         t = pd.Index(self.gs_targets).get_indexer(kept["target"])
         gs[c, s, t, image_index.get_indexer(kept["index"])] = kept["similarity"].to_numpy(float)
         self.gs_model = image_means(gs, self.weights.images)  # (C, S, T, R)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a model without similarities
+        with quiet_all_nan_reductions():  # a model without similarities
             gs_cfg = seed_means(np.moveaxis(self.gs_model, 1, 2), self.weights.seeds)
             self.gs = np.nanmean(gs_cfg, axis=1)  # (C, R), mean over targets
 

@@ -10,6 +10,8 @@ several members (``bootstrap.extremum_interval``).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +40,16 @@ class Estimate:
     note: str = ""
 
 
+@contextmanager
+def quiet_all_nan_reductions() -> Iterator[None]:
+    """Ignore RuntimeWarnings inside: NumPy warns when a NaN-aware mean, max or min meets a
+    slice that is all NaN (a model, cell or replicate without data), and the claims want
+    exactly that NaN (it becomes "undefined" or "not evaluated")."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
 def interval_estimate(replicates: NDArray[np.float64], level: float, note: str = "") -> Estimate:
     """The statistic ``replicates`` (R,) with its ``level`` percentile interval."""
     low, high = percentile_interval(replicates, level)
@@ -49,8 +61,7 @@ def extremum_estimate(
 ) -> Estimate:
     """max (``kind`` "max") or min over the members (M, R), with its Bonferroni interval."""
     value, low, high = extremum_interval(members, kind, level)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with quiet_all_nan_reductions():
         series = np.nanmax(members, axis=0) if kind == "max" else np.nanmin(members, axis=0)
     return Estimate(value, low, high, series, undefined_note(series, note))
 

@@ -6,13 +6,15 @@ SAM make surrogates smoother (MS); C6: SAM&IR or SAM&JR wins most Table II colum
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from transferlab.claims.catalogue import REGULARIZERS, SAM_COMBINATIONS, STRONG_AUGMENTATIONS
 from transferlab.claims.replicates import ClaimEvaluator, DatasetReplicates
-from transferlab.claims.statistics import ClaimNotEvaluableError, Estimate
+from transferlab.claims.statistics import (
+    ClaimNotEvaluableError,
+    Estimate,
+    quiet_all_nan_reductions,
+)
 
 
 def _strong(d: DatasetReplicates) -> tuple[int, list[int], str]:
@@ -67,14 +69,12 @@ def _c6(d: DatasetReplicates) -> Estimate:
         )
     if not others:
         raise ClaimNotEvaluableError("Table II has no row besides SAM&IR / SAM&JR")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with quiet_all_nan_reductions():
         best_combo = np.nanmax(d.asr[combos], axis=0)  # (K, R)
         best_other = np.nanmax(d.asr[others], axis=0)
     wins = np.where(best_combo > best_other, 1.0, np.where(best_combo == best_other, 0.5, 0.0))
     wins = np.where(np.isnan(best_combo) | np.isnan(best_other), np.nan, wins)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with quiet_all_nan_reductions():
         share = np.nanmean(wins, axis=0)
     return d.interval(share, f"{len(d.cells)} columns (mode × budget × target), {len(rows)} rows")
 
