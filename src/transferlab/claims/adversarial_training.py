@@ -14,7 +14,7 @@ from scipy import stats
 
 from transferlab.bootstrap import weighted_pearson
 from transferlab.claims.replicates import ClaimEvaluator, DatasetReplicates
-from transferlab.claims.statistics import ClaimNotEvaluableError, Estimate
+from transferlab.claims.statistics import Estimate
 
 
 def _c1a(d: DatasetReplicates) -> Estimate:
@@ -46,8 +46,7 @@ def _c2(d: DatasetReplicates) -> Estimate:
 def _c3(d: DatasetReplicates) -> Estimate:
     st, at = d.only("ST"), d.at_grid(1)
     large = at[len(at) - max(len(at) // 2, 1) :]
-    if not len(d.gs_targets):
-        raise ClaimNotEvaluableError("no surrogate→target similarity samples")
+    d.require_similarities()
     statistic = np.mean([d.gs[k] for k in large], axis=0) - d.gs[st]
     return d.interval(statistic, "large ε: " + ", ".join(d.label(k) for k in large))
 

@@ -242,6 +242,11 @@ class DatasetReplicates:
             note += "; one seed: the interval covers image sampling only"
         return note
 
+    def require_similarities(self) -> None:
+        """Not evaluable without surrogate→target similarity samples (GS: C3, C4a)."""
+        if not len(self.gs_targets):
+            raise ClaimNotEvaluableError("no surrogate→target similarity samples")
+
     def at_grid(self, minimum: int = 1) -> list[int]:
         rows = self.configs_of("AT")
         if len(rows) < minimum:

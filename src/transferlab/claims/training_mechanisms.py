@@ -6,6 +6,8 @@ SAM make surrogates smoother (MS); C6: SAM&IR or SAM&JR wins most Table II colum
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from transferlab.claims.catalogue import REGULARIZERS, SAM_COMBINATIONS, STRONG_AUGMENTATIONS
@@ -17,23 +19,27 @@ from transferlab.claims.statistics import (
 )
 
 
-def _strong(d: DatasetReplicates) -> tuple[int, list[int], str]:
-    st = d.only("ST")
-    present = [m for m in STRONG_AUGMENTATIONS if d.configs_of(m)]
+def _configured(d: DatasetReplicates, methods: Sequence[str]) -> tuple[list[str], str]:
+    """The mechanisms of ``methods`` the configuration has (in that order) and a note suffix
+    naming those it lacks ("" when none); not evaluable when it has none of them."""
+    present = [m for m in methods if d.configs_of(m)]
     if not present:
-        raise ClaimNotEvaluableError(f"none of {', '.join(STRONG_AUGMENTATIONS)} is configured")
+        raise ClaimNotEvaluableError(f"none of {', '.join(methods)} is configured")
+    absent = [m for m in methods if m not in present]
+    return present, f"; not configured: {', '.join(absent)}" if absent else ""
+
+
+def _strong(d: DatasetReplicates) -> tuple[int, list[int], str]:
+    """(ST, each configured strong augmentation at its largest τ, note)."""
+    st = d.only("ST")
+    present, lacking = _configured(d, STRONG_AUGMENTATIONS)
     strongest = [d.configs_of(m)[-1] for m in present]
-    absent = [m for m in STRONG_AUGMENTATIONS if m not in present]
-    note = "strong: " + ", ".join(d.label(k) for k in strongest)
-    if absent:
-        note += f"; not configured: {', '.join(absent)}"
-    return st, strongest, note
+    return st, strongest, "strong: " + ", ".join(d.label(k) for k in strongest) + lacking
 
 
 def _c4a(d: DatasetReplicates) -> Estimate:
     st, strongest, note = _strong(d)
-    if not len(d.gs_targets):
-        raise ClaimNotEvaluableError("no surrogate→target similarity samples")
+    d.require_similarities()
     return d.extremum(np.stack([d.gs[k] - d.gs[st] for k in strongest]), "max", note)
 
 
@@ -45,15 +51,9 @@ def _c4b(d: DatasetReplicates) -> Estimate:
 
 def _c5(d: DatasetReplicates) -> Estimate:
     st = d.only("ST")
-    present = [m for m in REGULARIZERS if d.configs_of(m)]
-    if not present:
-        raise ClaimNotEvaluableError(f"none of {', '.join(REGULARIZERS)} is configured")
+    present, lacking = _configured(d, REGULARIZERS)
     members = np.stack([d.ms[d.configs_of(m)].mean(axis=0) - d.ms[st] for m in present])
-    absent = [m for m in REGULARIZERS if m not in present]
-    note = "regularizers: " + ", ".join(present)
-    if absent:
-        note += f"; not configured: {', '.join(absent)}"
-    return d.extremum(members, "min", note)
+    return d.extremum(members, "min", "regularizers: " + ", ".join(present) + lacking)
 
 
 def _c6(d: DatasetReplicates) -> Estimate:
