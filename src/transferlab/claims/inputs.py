@@ -80,6 +80,11 @@ def _read_csv(path: str | Path, what: str, columns: Sequence[str]) -> pd.DataFra
     return frame
 
 
+def _stacked(frames: Sequence[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
+    """The frames one below the other (a fresh index), or an empty frame with ``columns``."""
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
 def claims_inputs(
     entries: Sequence[Mapping[str, Any]],
     similarity: Mapping[str, Mapping[str, str | Path]],
@@ -181,14 +186,8 @@ def claims_inputs(
     )
     return ClaimsInputs(
         models=models_df,
-        transfer=pd.concat(transfer, ignore_index=True)
-        if transfer
-        else pd.DataFrame(columns=_TRANSFER_COLUMNS),
-        smoothness=pd.concat(smoothness, ignore_index=True)
-        if smoothness
-        else pd.DataFrame(columns=_SMOOTHNESS_COLUMNS),
+        transfer=_stacked(transfer, _TRANSFER_COLUMNS),
+        smoothness=_stacked(smoothness, _SMOOTHNESS_COLUMNS),
         similarity=similarity_df,
-        table7=pd.concat(table7_rows, ignore_index=True)
-        if table7_rows
-        else pd.DataFrame(columns=_TABLE7_COLUMNS),
+        table7=_stacked(table7_rows, _TABLE7_COLUMNS),
     )
