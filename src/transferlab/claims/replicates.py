@@ -147,7 +147,7 @@ class DatasetReplicates:
         fp[c, s, kf, i] = kept["surrogate_success"].astype(bool).to_numpy(dtype=np.float32)
         self.fp_model = image_means(fp, self.weights.images)  # (C, S, KF, R)
         del cube, fp
-        self.asr = seed_means(np.moveaxis(self.asr_model, 1, 2), self.weights.seeds)  # (C, K, R)
+        self.asr = self._over_seeds(self.asr_model)  # (C, K, R)
 
         # smoothness: (C, S, N)
         c, s, keep = codes(smoothness)
@@ -168,7 +168,7 @@ class DatasetReplicates:
         gs[c, s, t, image_index.get_indexer(kept["index"])] = kept["similarity"].to_numpy(float)
         self.gs_model = image_means(gs, self.weights.images)  # (C, S, T, R)
         with quiet_all_nan_reductions():  # a model without similarities
-            gs_cfg = seed_means(np.moveaxis(self.gs_model, 1, 2), self.weights.seeds)
+            gs_cfg = self._over_seeds(self.gs_model)
             self.gs = np.nanmean(gs_cfg, axis=1)  # (C, R), mean over targets
 
         # Table VII: (P sources, T7 targets, R) cell means over source seeds
@@ -184,9 +184,11 @@ class DatasetReplicates:
             i = image_index.get_indexer(table7["index"])
             ok = s7 >= 0
             t7[p[ok], s7[ok], t[ok], i[ok]] = table7["similarity"].to_numpy(float)[ok]
-        self.t7 = seed_means(
-            np.moveaxis(image_means(t7, self.weights.images), 1, 2), self.weights.seeds
-        )  # (P, T7, R)
+        self.t7 = self._over_seeds(image_means(t7, self.weights.images))  # (P, T7, R)
+
+    def _over_seeds(self, per_model: NDArray[np.float64]) -> NDArray[np.float64]:
+        """(C, S, X, R) replicate means per model → (C, X, R): the seed means (seed axis 1)."""
+        return seed_means(np.moveaxis(per_model, 1, 2), self.weights.seeds)
 
     @staticmethod
     def _image_labels_note(transfer: pd.DataFrame, smoothness: pd.DataFrame) -> str:
