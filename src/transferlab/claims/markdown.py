@@ -10,14 +10,19 @@ from transferlab.claims.catalogue import CLAIMS
 from transferlab.claims.verdicts import CLAIMS_COLUMNS
 
 
+def _claimed_side(direction: str) -> str:
+    """The comparison the paper claims for the statistic against the null: ">" or "<"."""
+    return ">" if direction == "greater" else "<"
+
+
 def describe_claims() -> str:
     """Markdown definitions of every claim: statistic, null, direction, data needed."""
     lines = ["## Definitions", ""]
     for claim in CLAIMS:
-        side = ">" if claim.direction == "greater" else "<"
         lines.append(
             f"- **{claim.id}** ({claim.source}): {claim.text} Statistic: `{claim.statistic}`; "
-            f"claimed: statistic {side} {claim.null:g}. {claim.describe} Needs: {claim.needs}."
+            f"claimed: statistic {_claimed_side(claim.direction)} {claim.null:g}. "
+            f"{claim.describe} Needs: {claim.needs}."
         )
     return "\n".join(lines) + "\n"
 
@@ -50,7 +55,6 @@ def render_claims_markdown(frame: pd.DataFrame) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in frame.itertuples(index=False):
-        side = ">" if row.direction == "greater" else "<"
         interval = f"[{_number(row.ci_low)}, {_number(row.ci_high)}]"
         cells = [
             str(row.claim),
@@ -59,7 +63,7 @@ def render_claims_markdown(frame: pd.DataFrame) -> str:
             f"`{row.statistic}`",
             _number(row.value),
             interval,
-            f"{side} {row.null:g}",
+            f"{_claimed_side(row.direction)} {row.null:g}",
             f"**{row.verdict}**",
             str(row.source),
             "" if pd.isna(row.note) else str(row.note),
