@@ -8,7 +8,6 @@ not 0 live here with the claims that use them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 STRONG_AUGMENTATIONS = ("MU", "CM", "LS")
 REGULARIZERS = ("IR", "JR", "ER", "SAM")
@@ -37,12 +36,8 @@ class Claim:
     parts: tuple[str, ...] = ()
 
 
-def _claim(**kwargs: Any) -> Claim:
-    return Claim(**kwargs)
-
-
 CLAIMS: tuple[Claim, ...] = (
-    _claim(
+    Claim(
         id="C1a",
         text="Some small-ε AT surrogate transfers better than ST.",
         source="Fig. 2",
@@ -56,7 +51,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         needs="ST and AT surrogates; per-sample PGD transfer outcomes",
     ),
-    _claim(
+    Claim(
         id="C1b",
         text="The ASR falls again at the largest AT ε.",
         source="Fig. 2",
@@ -70,7 +65,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         needs="at least two AT grid values; per-sample PGD transfer outcomes",
     ),
-    _claim(
+    Claim(
         id="C1",
         text=(
             "Little robustness: some small-ε AT surrogate beats ST, and the ASR falls again "
@@ -84,7 +79,7 @@ CLAIMS: tuple[Claim, ...] = (
         needs="as C1a and C1b",
         parts=("C1a", "C1b"),
     ),
-    _claim(
+    Claim(
         id="C2",
         text="Adversarial training makes surrogates smoother as ε grows.",
         source="Fig. 3",
@@ -98,7 +93,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         needs="ST and at least two AT grid values; per-sample smoothness",
     ),
-    _claim(
+    Claim(
         id="C3",
         text="Large-ε adversarial training lowers the gradient similarity to the targets.",
         source="Fig. 4",
@@ -112,7 +107,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         needs="ST and AT surrogates; per-sample surrogate→target similarities",
     ),
-    _claim(
+    Claim(
         id="C4a",
         text="Strong MU, CM and LS lower the gradient similarity versus ST.",
         source="Figs. 5-6",
@@ -125,7 +120,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         needs="ST and at least one of MU, CM, LS; per-sample similarities",
     ),
-    _claim(
+    Claim(
         id="C4b",
         text="Strong MU, CM and LS lower the transfer ASR versus ST.",
         source="Table II",
@@ -138,7 +133,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         needs="ST and at least one of MU, CM, LS; per-sample PGD transfer outcomes",
     ),
-    _claim(
+    Claim(
         id="C4",
         text="Strong MU, CM and LS lower both gradient similarity and ASR versus ST.",
         source="Figs. 5-6, Table II",
@@ -149,7 +144,7 @@ CLAIMS: tuple[Claim, ...] = (
         needs="as C4a and C4b",
         parts=("C4a", "C4b"),
     ),
-    _claim(
+    Claim(
         id="C5",
         text="IR, JR, ER and SAM make surrogates smoother than ST.",
         source="Figs. 9-10",
@@ -163,7 +158,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         needs="ST and at least one of IR, JR, ER, SAM; per-sample smoothness",
     ),
-    _claim(
+    Claim(
         id="C6",
         text="SAM&IR or SAM&JR is the best surrogate row in most Table II columns.",
         source="Table II",
@@ -177,7 +172,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         needs="Table II rows (entries' table_row) including SAM&IR or SAM&JR",
     ),
-    _claim(
+    Claim(
         id="C7a",
         text="Smoothness and similarity correlate with ASR more strongly than accuracy and FP.",
         source="Table VI",
@@ -192,7 +187,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         needs="all surrogate models: record (test accuracy), smoothness, similarity, transfer",
     ),
-    _claim(
+    Claim(
         id="C7b",
         text="The joint effect of MS and GS (R²₁) comes close to that of all four factors (R²₂).",
         source="Table VI",
@@ -206,7 +201,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         needs="as C7a",
     ),
-    _claim(
+    Claim(
         id="C7",
         text=(
             "MS and GS correlate with ASR more strongly than Acc and FP, and R²₁ comes close "
@@ -220,7 +215,7 @@ CLAIMS: tuple[Claim, ...] = (
         needs="as C7a",
         parts=("C7a", "C7b"),
     ),
-    _claim(
+    Claim(
         id="C8a",
         text="The D′ surrogates (CO, CM, MU, LS) score negative in Table VII.",
         source="Table VII",
@@ -235,7 +230,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         needs="Table VII per-sample similarities (tables.table7) with ST and D′ rows",
     ),
-    _claim(
+    Claim(
         id="C8b",
         text="The D surrogates (IR, JR, ER, SAM, SAM&IR, SAM&JR) score non-negative in Table VII.",
         source="Table VII",
@@ -245,7 +240,7 @@ CLAIMS: tuple[Claim, ...] = (
         describe="The smallest D score; > −0.5 means every D score ≥ 0. Bonferroni interval.",
         needs="Table VII per-sample similarities with ST and D rows",
     ),
-    _claim(
+    Claim(
         id="C8",
         text="In Table VII the D′ surrogates score negative and the D surrogates non-negative.",
         source="Table VII",
