@@ -18,6 +18,7 @@ from transferlab.claims.statistics import Estimate
 
 
 def _c1a(d: DatasetReplicates) -> Estimate:
+    """C1a (Fig. 2): max_{j small} [A(AT ε_j) − A(ST)], small = the first ⌈J/2⌉ AT ε."""
     st, at = d.only("ST"), d.at_grid(1)
     small = at[: math.ceil(len(at) / 2)]
     members = np.stack([d.pooled_asr(k) - d.pooled_asr(st) for k in small])
@@ -26,6 +27,7 @@ def _c1a(d: DatasetReplicates) -> Estimate:
 
 
 def _c1b(d: DatasetReplicates) -> Estimate:
+    """C1b (Fig. 2): min_{j<J} [A(AT ε_J) − A(AT ε_j)] (negative: the ASR falls at ε_J)."""
     at = d.at_grid(2)
     top = at[-1]
     members = np.stack([d.pooled_asr(top) - d.pooled_asr(k) for k in at[:-1]])
@@ -33,6 +35,7 @@ def _c1b(d: DatasetReplicates) -> Estimate:
 
 
 def _c2(d: DatasetReplicates) -> Estimate:
+    """C2 (Fig. 3): Spearman ρ(position, MS) over ST, AT ε_1 < … < ε_J, per replicate."""
     sequence = [d.only("ST"), *d.at_grid(2)]
     ms = d.ms[sequence]  # (J+1, R)
     finite = np.all(np.isfinite(ms), axis=0)
@@ -44,6 +47,7 @@ def _c2(d: DatasetReplicates) -> Estimate:
 
 
 def _c3(d: DatasetReplicates) -> Estimate:
+    """C3 (Fig. 4): mean_{j large} GS(AT ε_j) − GS(ST), large = the last max(⌊J/2⌋, 1)."""
     st, at = d.only("ST"), d.at_grid(1)
     large = at[len(at) - max(len(at) // 2, 1) :]
     d.require_similarities()

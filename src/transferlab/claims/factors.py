@@ -34,6 +34,7 @@ def _table6(d: DatasetReplicates) -> Table6Statistics:
 
 
 def _table6_statistics(d: DatasetReplicates) -> Table6Statistics:
+    """The Table VI statistics of ``_table6``, computed (once per data set: ``d.shared``)."""
     n_s = len(d.seeds)
     ms_model = smoothness_scores(d.sigma_model)  # (C, S, R)
     r_rows, r2_rows = [], []
@@ -75,6 +76,7 @@ def _table6_statistics(d: DatasetReplicates) -> Table6Statistics:
 
 
 def _c7a(d: DatasetReplicates) -> Estimate:
+    """C7a: mean over cells of min(r_MS, r_GS) − max(|r_Acc|, |r_FP|)."""
     r, _, note = _table6(d)
     margin = np.minimum(r[:, 2], r[:, 3]) - np.maximum(np.abs(r[:, 0]), np.abs(r[:, 1]))
     with quiet_all_nan_reductions():
@@ -82,6 +84,7 @@ def _c7a(d: DatasetReplicates) -> Estimate:
 
 
 def _c7b(d: DatasetReplicates) -> Estimate:
+    """C7b: mean over cells of R²₁ / R²₂ (ASR ~ MS + GS against ASR ~ Acc + FP + MS + GS)."""
     _, r2, note = _table6(d)
     with np.errstate(invalid="ignore", divide="ignore"), quiet_all_nan_reductions():
         ratio = np.nanmean(r2[:, 0] / r2[:, 1], axis=0)

@@ -73,6 +73,7 @@ _ENTRY_KEYS = ("dataset", "surrogate", "method", "tau_index", "tau", "seed", "re
 
 
 def _read_csv(path: str | Path, what: str, columns: Sequence[str]) -> pd.DataFrame:
+    """``columns`` of the CSV at ``path``; a ValueError naming ``what`` when one is missing."""
     frame = pd.read_csv(path, usecols=lambda c: c in set(columns))
     missing = [c for c in columns if c not in frame.columns]
     if missing:

@@ -28,6 +28,7 @@ def describe_claims() -> str:
 
 
 def _number(value: float) -> str:
+    """A value for the table: 3 significant digits, – for NaN or missing, ±∞."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if math.isinf(value):

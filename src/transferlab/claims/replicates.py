@@ -43,7 +43,18 @@ def _tau_order(value: Any) -> float:
 
 
 class DatasetReplicates:
-    """Replicate means of one data set: every array ends in the replicate axis R = B+1."""
+    """Replicate means of one data set: every array ends in the replicate axis R = B+1.
+
+    C configurations (``configs``: method, tau_index, tau, surrogate; k = row),
+    S seeds (``seeds``), K transfer cells (``cells``: mode, eps, target), KF
+    surrogate-success cells (``fp_cells``: mode, eps), T similarity targets
+    (``gs_targets``), P Table VII sources × T7 target trainings (``t7_sources``,
+    ``t7_targets``). Per model: ``acc`` (C, S) test accuracy, ``asr_model``
+    (C, S, K, R) ASR in %, ``fp_model`` (C, S, KF, R), ``sigma_model`` (C, S, R),
+    ``gs_model`` (C, S, T, R). Per configuration (seed means): ``asr`` (C, K, R),
+    ``ms`` (C, R) = MS, ``gs`` (C, R) = GS (mean over targets), ``t7`` (P, T7, R).
+    ``eps`` is the budget ε* of the pooled ASR A, ``mode`` its mode.
+    """
 
     def __init__(
         self,
@@ -216,6 +227,7 @@ class DatasetReplicates:
         )
 
     def only(self, method: str) -> int:
+        """The configuration row of a mechanism with one τ (ST); its smallest τ otherwise."""
         rows = self.configs_of(method)
         if not rows:
             raise ClaimNotEvaluableError(f"no {method} surrogate in the configuration")
@@ -229,12 +241,14 @@ class DatasetReplicates:
         return self.asr[config, cells].mean(axis=0)
 
     def pooling_note(self) -> str:
+        """What A is on this data set (mode, budget, number of targets), for a claim's note."""
         return (
             f"A = {self.mode} PGD ASR at {self.eps}/255 (budget {self.budget_position + 1} of "
             f"{len(self.budgets)}), mean over {len(self.targets)} targets"
         )
 
     def sample_note(self) -> str:
+        """How many seeds and images the intervals resample, for a claim's note."""
         seeds = len(self.seeds)
         note = (
             f"{seeds} seed{'s' if seeds != 1 else ''}, {self.n_images['transfer']} attack / "
@@ -250,6 +264,7 @@ class DatasetReplicates:
             raise ClaimNotEvaluableError("no surrogate→target similarity samples")
 
     def at_grid(self, minimum: int = 1) -> list[int]:
+        """The AT configurations by increasing ε; not evaluable with fewer than ``minimum``."""
         rows = self.configs_of("AT")
         if len(rows) < minimum:
             raise ClaimNotEvaluableError(

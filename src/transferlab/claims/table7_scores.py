@@ -17,6 +17,7 @@ from transferlab.claims.statistics import ClaimNotEvaluableError, Estimate
 
 
 def _scores(d: DatasetReplicates, members: Sequence[str]) -> tuple[NDArray[np.float64], str]:
+    """score(s) (P, R) of the Table VII rows whose mechanism is one of ``members``, and a note."""
     if not d.t7_sources:
         raise ClaimNotEvaluableError(
             "no Table VII similarity samples for this data set (tables.table7)"
@@ -39,11 +40,13 @@ def _scores(d: DatasetReplicates, members: Sequence[str]) -> tuple[NDArray[np.fl
 
 
 def _c8a(d: DatasetReplicates) -> Estimate:
+    """C8a: max score over the D′ surrogates (CO, CM, MU, LS); claimed < −0.5."""
     scores, note = _scores(d, D_PRIME_SURROGATES)
     return d.extremum(scores, "max", note)
 
 
 def _c8b(d: DatasetReplicates) -> Estimate:
+    """C8b: min score over the D surrogates (IR, JR, ER, SAM, SAM&IR, SAM&JR); claimed > −0.5."""
     scores, note = _scores(d, D_SURROGATES)
     return d.extremum(scores, "min", note)
 

@@ -38,18 +38,21 @@ def _strong(d: DatasetReplicates) -> tuple[int, list[int], str]:
 
 
 def _c4a(d: DatasetReplicates) -> Estimate:
+    """C4a (Figs. 5-6): max_{m ∈ MU,CM,LS} [GS(m τ_max) − GS(ST)]."""
     st, strongest, note = _strong(d)
     d.require_similarities()
     return d.extremum(np.stack([d.gs[k] - d.gs[st] for k in strongest]), "max", note)
 
 
 def _c4b(d: DatasetReplicates) -> Estimate:
+    """C4b (Table II): max_{m ∈ MU,CM,LS} [A(m τ_max) − A(ST)]."""
     st, strongest, note = _strong(d)
     members = np.stack([d.pooled_asr(k) - d.pooled_asr(st) for k in strongest])
     return d.extremum(members, "max", f"{note}; {d.pooling_note()}")
 
 
 def _c5(d: DatasetReplicates) -> Estimate:
+    """C5 (Figs. 9-10): min_{m ∈ IR,JR,ER,SAM} [mean_τ MS(m τ) − MS(ST)]."""
     st = d.only("ST")
     present, lacking = _configured(d, REGULARIZERS)
     members = np.stack([d.ms[d.configs_of(m)].mean(axis=0) - d.ms[st] for m in present])
@@ -57,6 +60,8 @@ def _c5(d: DatasetReplicates) -> Estimate:
 
 
 def _c6(d: DatasetReplicates) -> Estimate:
+    """C6 (Table II): share of columns where the better of SAM&IR, SAM&JR beats every other row
+    (a tie counts ½)."""
     keys = zip(d.configs["method"], d.configs["tau_index"].astype(int), strict=True)
     rows = [k for k, key in enumerate(keys) if key in d.table_rows]
     if not rows:
