@@ -47,6 +47,17 @@ def all_modules(root) -> list[str]:
     return names
 
 
+def test_a_package_re_exporting_its_modules_names_brings_every_module_it_imports() -> None:
+    """cli imports check_claims from the claims package, whose __init__ re-exports it from
+    claims.verdicts: the closure follows the package's imports into its submodules."""
+    root = REPO / "src" / "transferlab"
+    closure = command_modules("claims", root)
+    submodules = {f"transferlab.claims.{p.stem}" for p in (root / "claims").glob("[!_]*.py")}
+    assert len(submodules) >= 8
+    assert submodules | {"transferlab.claims"} <= closure
+    assert "transferlab.claims.verdicts" not in command_modules("train", root)
+
+
 @pytest.mark.slow
 def test_a_content_edit_changes_exactly_the_digests_of_commands_importing_it(tmp_path) -> None:
     root = tmp_path / "transferlab"

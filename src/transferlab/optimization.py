@@ -7,8 +7,8 @@ The update is torch.optim.SGD's with dampening 0: with g = ∇θL + wd·θ,
     θ ← θ − lr·d
 
 ``torch.optim.SGD`` computes exactly this, but constructing any ``torch.optim``
-optimizer imports ``torch._dynamo`` (2–3 s of CPU per process), which
-dominated short training jobs on the embedded default. This class has the
+optimizer imports ``torch._dynamo``, whose import time dominated short training
+jobs on the embedded default (benchmarks/README.md). This class has the
 subset of the optimizer interface training and the mechanisms use:
 ``param_groups[i]["lr"]``, ``zero_grad``, ``step``, ``state_dict`` and
 ``load_state_dict``. tests/test_training.py checks it step for step against

@@ -57,8 +57,8 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
     """Run ``model`` in eval mode with frozen parameters; restore both flags after.
 
     Only input derivatives are needed; with ``requires_grad`` left on, the
-    convolution backward kernels still spend time on weight gradients (measured
-    ~1.5× slower VJPs on CPU), so parameters are frozen for the duration.
+    convolution backward kernels still spend time on weight gradients (slower
+    VJPs: benchmarks/README.md), so parameters are frozen for the duration.
     """
     modes = [(module, module.training) for module in model.modules()]
     flags = [(parameter, parameter.requires_grad) for parameter in model.parameters()]

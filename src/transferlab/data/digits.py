@@ -42,7 +42,8 @@ DIGITS_STD = (0.3189, 0.3189, 0.3189)
 
 
 def _bundled_digits_file() -> Path:
-    # Located without importing scikit-learn: that import costs ~3 s per job.
+    # Located without importing scikit-learn: every digits job would pay for that slow import
+    # (benchmarks/README.md).
     spec = importlib.util.find_spec("sklearn")
     if spec is None or not spec.submodule_search_locations:
         raise DatasetMissingError(

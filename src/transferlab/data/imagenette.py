@@ -60,8 +60,8 @@ IMAGENETTE_CLASSES = {
 }
 SPLIT_FOLDERS = {"train": "train", "test": "val"}
 DOWNLOAD_TIMEOUT = 30.0
-# torchvision.datasets.folder.IMG_EXTENSIONS, spelled out: importing torchvision costs
-# ~2 s per job, and digits/CIFAR-10 jobs never need it.
+# torchvision.datasets.folder.IMG_EXTENSIONS, spelled out: importing torchvision is slow
+# (benchmarks/README.md), and digits/CIFAR-10 jobs never need it.
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 _EXTENSIONS = tuple(e.lower() for e in IMG_EXTENSIONS)
 

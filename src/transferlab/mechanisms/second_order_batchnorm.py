@@ -3,8 +3,8 @@
 Double backpropagation through train-mode BatchNorm (ER's ‖∇_θL‖²)
 differentiates BN's backward pass once more. PyTorch's generic
 ``batchnorm_double_backward`` launches about 40 full-size kernels per layer for
-it; the closed form below needs 14, which is what brings ER's step under its
-3.2× target (benchmarks/README.md). The derivatives are the same (the tests
+it; the closed form below needs 14 (what that saves in ER's step:
+benchmarks/README.md). The derivatives are the same (the tests
 compare both paths in float64 and check against finite differences); only the
 kernels differ. Forward values, running-statistics updates and first
 derivatives are ``native_batch_norm``'s, as in ``F.batch_norm``.

@@ -138,8 +138,8 @@ def _replace_linear(model: nn.Module, attribute_path: str, num_classes: int) -> 
 def _torchvision_factory(
     arch: str, builder_name: str, weights_name: str, head: str
 ) -> Callable[..., nn.Module]:
-    # torchvision is imported on first build, not at registration: it costs ~2 s per
-    # job and only ImageNette jobs need it.
+    # torchvision is imported on first build, not at registration: its import is slow
+    # (benchmarks/README.md) and only ImageNette jobs need it.
     def factory(num_classes: int, width: float, pretrained: bool, **options: Any) -> nn.Module:
 
         import torchvision.models as tvm

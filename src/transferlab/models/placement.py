@@ -2,9 +2,9 @@
 
 On the CPU, convolutions in channels-last (NHWC) layout run through oneDNN's
 blocked kernels, which the tiny digits networks and the CIFAR Inception-v3 and
-DenseNet need: measured with benchmarks/bench_memory_format.py (1 thread), a
-training step is 1.2× (VGG-16) to 1.7× (Inception-v3) faster and an evaluation
-pass 1.2× to 2.2× faster than in the default NCHW layout. On CUDA, cuDNN's
+DenseNet need: training steps and evaluation passes are faster than in the
+default NCHW layout for every architecture (benchmarks/README.md,
+bench_memory_format.py). On CUDA, cuDNN's
 tensor-core convolutions (bf16, and TF32 for fp32 on Ampere and later) are NHWC
 kernels: channels-last there saves the layout transposes around every
 convolution (the GPU path, docs/scale.md), so CUDA is placed the same way.
