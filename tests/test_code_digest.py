@@ -9,7 +9,13 @@ import shutil
 import pytest
 
 from tests.conftest import REPO
-from transferlab.code_digest import command_digest, command_modules, module_file
+from transferlab.code_digest import (
+    command_digest,
+    command_modules,
+    digest_of_modules,
+    module_closure,
+    module_file,
+)
 
 RULES = REPO / "workflow" / "rules"
 
@@ -91,3 +97,20 @@ def test_every_job_imported_only_modules_of_its_digest(tiny_workflow_run) -> Non
         closure = command_modules(record["command"])
         outside = sorted(set(record["modules"]) - closure)
         assert not outside, f"{record['command']} imported {outside}, missing from its digest"
+
+
+def test_a_module_whose_constants_are_imported_is_in_the_closure(tmp_path) -> None:
+    """``from transferlab.limits import LIMIT`` inside a function: LIMIT's value is in
+    limits.py, so editing it must change the digest (limits' own functions do not run)."""
+    root = tmp_path / "transferlab"
+    root.mkdir()
+    (root / "__init__.py").write_text("")
+    (root / "limits.py").write_text("LIMIT = 3\n\n\ndef helper():\n    import transferlab.heavy\n")
+    (root / "heavy.py").write_text("")
+    (root / "user.py").write_text("def f():\n    from transferlab.limits import LIMIT\n")
+    closure = module_closure(["transferlab.user"], root)
+    assert "transferlab.limits" in closure
+    assert "transferlab.heavy" not in closure  # only limits' top level runs
+    before = digest_of_modules(closure, root)
+    (root / "limits.py").write_text("LIMIT = 4\n\n\ndef helper():\n    import transferlab.heavy\n")
+    assert digest_of_modules(closure, root) != before

@@ -72,9 +72,13 @@ def _import_nodes(tree: ast.AST, *, executed_on_import: bool) -> list[ast.Import
 
 def _imported_modules(
     tree: ast.AST, module: str, root: Path, *, executed_on_import: bool = False
-) -> set[str]:
-    """transferlab modules named by the import statements inside ``tree``."""
+) -> tuple[set[str], set[str]]:
+    """transferlab modules named by the import statements inside ``tree``: (used, run only
+    at their top level). A module from which only constants are imported is the second
+    kind: its constants' values are in its file, so it belongs to the closure, but none
+    of its functions run."""
     found: set[str] = set()
+    top_level: set[str] = set()
     package = module if _is_package(module, root) else module.rpartition(".")[0]
     for node in _import_nodes(tree, executed_on_import=executed_on_import):
         if isinstance(node, ast.Import):
@@ -88,16 +92,18 @@ def _imported_modules(
             base = node.module or ""
         # ``from transferlab.data import cifar10`` imports a submodule, not a name; and
         # ``from transferlab import __version__`` a constant. Either way the module itself
-        # only runs its top level (a parent, added by module_closure), so the imports
-        # inside its functions enter the closure only when one of its functions or classes
-        # is imported.
+        # only runs its top level, so the imports inside its functions enter the closure
+        # only when one of its functions or classes is imported.
         names = [alias.name for alias in node.names]
         submodules = [f"{base}.{n}" for n in names if module_file(f"{base}.{n}", root)]
         found.update(submodules)
         others = [n for n in names if module_file(f"{base}.{n}", root) is None]
-        if others and _defines_callable(base, others, root):
-            found.add(base)
-    return {name for name in found if module_file(name, root) is not None}
+        if others:
+            (found if _defines_callable(base, others, root) else top_level).add(base)
+    return (
+        {name for name in found if module_file(name, root) is not None},
+        {name for name in top_level - found if module_file(name, root) is not None},
+    )
 
 
 def _defines_callable(module: str, names: list[str], root: Path) -> bool:
@@ -133,15 +139,18 @@ def _parse(path: Path, mtime_ns: int, size: int) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
-def module_closure(modules: Iterable[str], root: Path | None = None) -> set[str]:
+def module_closure(
+    modules: Iterable[str], root: Path | None = None, top_level: Iterable[str] = ()
+) -> set[str]:
     """Every transferlab module that using ``modules`` can import, transitively.
 
     A module used directly contributes every import it contains (its functions
-    may run); a package reached only as the parent of an imported submodule
-    contributes only what its ``__init__`` imports when it is executed.
+    may run); a package reached only as the parent of an imported submodule, and a
+    module in ``top_level`` (only its constants are imported), contribute only what
+    they import when executed.
     """
     root = root or package_root()
-    pending = [(name, True) for name in modules]
+    pending = [(name, True) for name in modules] + [(name, False) for name in top_level]
     used: set[str] = set()
     parents_only: set[str] = set()
     while pending:
@@ -152,8 +161,11 @@ def module_closure(modules: Iterable[str], root: Path | None = None) -> set[str]
         if path is None:
             raise ValueError(f"{name}: no such module under {root}")
         (used if direct else parents_only).add(name)
-        imported = _imported_modules(_parsed(path), name, root, executed_on_import=not direct)
+        imported, constants_only = _imported_modules(
+            _parsed(path), name, root, executed_on_import=not direct
+        )
         pending.extend((child, True) for child in imported)
+        pending.extend((child, False) for child in constants_only)
         pending.extend((parent, False) for parent in _parents(name))
     return used | parents_only
 
@@ -190,11 +202,14 @@ def command_modules(command: str, root: Path | None = None) -> set[str]:
         referenced = {n.id for n in ast.walk(functions[name]) if isinstance(n, ast.Name)}
         pending.extend(sorted(referenced & set(functions) - reached))
     imported: set[str] = set()
-    for name in reached:
-        imported |= _imported_modules(functions[name], cli_module, root)
-    imported |= _imported_modules(tree, cli_module, root, executed_on_import=True)
+    constants_only: set[str] = set()
+    for node, on_import in [(functions[n], False) for n in reached] + [(tree, True)]:
+        used, top_level = _imported_modules(node, cli_module, root, executed_on_import=on_import)
+        imported |= used
+        constants_only |= top_level
     # cli and __main__ are part of every command, but only through the functions reached.
-    closure = module_closure(imported - {cli_module, f"{PACKAGE}.__main__"}, root)
+    own = {cli_module, f"{PACKAGE}.__main__"}
+    closure = module_closure(imported - own, root, top_level=constants_only - own)
     return closure | {cli_module, f"{PACKAGE}.__main__"} | set(_parents(cli_module))
 
 
