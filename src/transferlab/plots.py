@@ -1,8 +1,9 @@
 """Figures of SPEC §10: metric vs AT ε (Figs. 2–4), metric vs τ (Figs. 5–10), Fig. 11 heatmap.
 
 Every function takes a tidy DataFrame and an output path stem, writes
-``<stem>.png`` and ``<stem>.svg`` atomically (temporary file in the same folder,
-then ``os.replace``) and returns the two paths. Figures are built with the
+``<stem>.png`` and ``<stem>.svg`` atomically (``atomic_files.atomic_path``: a
+temporary file in the same folder, then ``os.replace``) and returns the two
+paths. Figures are built with the
 object-oriented matplotlib API on ``matplotlib.figure.Figure`` (rendered by
 Agg), never pyplot, so no display or global figure state is involved.
 Error bars are mean ± sample std (ddof=1) over seeds; a single seed has none.
@@ -11,7 +12,6 @@ Error bars are mean ± sample std (ddof=1) over seeds; a single seed has none.
 from __future__ import annotations
 
 import os
-import tempfile
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +22,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from transferlab.atomic_files import atomic_path
 from transferlab.frames import require_columns as require_frame_columns
 
 # What each metric means on an axis, and which direction is "better" to the reader.
@@ -81,20 +82,11 @@ def mean_std(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
 def save_figure(fig: Figure, out_stem: str | os.PathLike[str]) -> list[Path]:
     """Write ``<stem>.png`` and ``<stem>.svg`` atomically; return their paths."""
     stem = Path(out_stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for suffix in (".png", ".svg"):
         target = stem.with_name(stem.name + suffix)
-        handle, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=suffix
-        )
-        os.close(handle)
-        try:
-            fig.savefig(temporary, format=suffix[1:], dpi=150, bbox_inches="tight")
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_path(target, suffix=suffix) as temporary:
+            fig.savefig(str(temporary), format=suffix[1:], dpi=150, bbox_inches="tight")
         written.append(target)
     return written
 
