@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from transferlab.analysis import format_eps
+from transferlab.budget_labels import format_eps
 from transferlab.frames import require_columns
 
 __all__ = [
@@ -379,7 +379,7 @@ def budget_map(table: str, budgets: Sequence[int]) -> dict[str, str]:
     from transferlab.reference import paper_table
 
     paper = sorted({str(e) for e in paper_table(_counterpart(table).paper)["eps"]}, key=_eps_value)
-    ours = [f"{b}/255" for b in sorted(budgets)]
+    ours = [format_eps(b, unit="step") for b in sorted(budgets)]
     return dict(zip(ours, paper, strict=False))
 
 

@@ -81,6 +81,7 @@ def table8(per_seed: pd.DataFrame, dataset: str, columns: Sequence[str]) -> pd.D
     """Mean ± std over seeds (percent) of ``transfer_rows``' output, in row order of first
     appearance and column order ``columns``: dataset, surrogate, target_training, mode,
     eps ("k/255"), asr_mean, asr_std, n_seeds."""
+    from transferlab.budget_labels import format_eps
     from transferlab.tables import mean_std
 
     frame = per_seed.assign(asr=100.0 * per_seed["asr"])
@@ -92,7 +93,7 @@ def table8(per_seed: pd.DataFrame, dataset: str, columns: Sequence[str]) -> pd.D
         _mode=frame["mode"].map(modes),
     ).sort_values(["_row", "_mode", "_col"], kind="stable")
     out = mean_std(frame, ["surrogate", "mode", "target_training", "eps"], ["asr"])
-    out["eps"] = out["eps"].map(lambda e: f"{int(e)}/255")
+    out["eps"] = out["eps"].map(lambda e: format_eps(e, unit="step"))
     out.insert(0, "dataset", dataset)
     return out[
         ["dataset", "surrogate", "target_training", "mode", "eps", "asr_mean", "asr_std", "n_seeds"]
