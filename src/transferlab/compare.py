@@ -27,6 +27,7 @@ from scipy import stats
 
 from transferlab.budget_labels import format_eps
 from transferlab.frames import require_columns
+from transferlab.pipe_tables import pipe_table
 
 __all__ = [
     "PAPER_COUNTERPARTS",
@@ -576,12 +577,11 @@ def comparison_summary(columns: pd.DataFrame) -> pd.DataFrame:
 def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     """A pipe table; NaN/NA as empty cells."""
     shown = frame.astype(object).where(frame.notna(), "")
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    lines = [header, "|" + "---|" * len(frame.columns)]
-    for row in shown.itertuples(index=False):
-        cells = [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    rows = (
+        [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row]
+        for row in shown.itertuples(index=False)
+    )
+    return pipe_table(list(frame.columns), rows)
 
 
 def render_comparison_markdown(table: str, comparison: TableComparison) -> str:

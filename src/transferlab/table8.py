@@ -23,6 +23,8 @@ from typing import Any
 
 import pandas as pd
 
+from transferlab.pipe_tables import pipe_table
+
 SAME_AS_TARGET = "same as target"
 
 
@@ -109,15 +111,14 @@ def render_table8_markdown(table: pd.DataFrame, title: str) -> str:
         for r in table.itertuples(index=False)
     }
     header = ["Surrogate"] + [f"{short.get(m, m)} {t}" for m, t in columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for surrogate in pd.unique(table["surrogate"]):
-        row = [cells.get((surrogate, m, t), "") for m, t in columns]
-        lines.append("| " + " | ".join([surrogate, *row]) + " |")
+    rows = [
+        [surrogate, *(cells.get((surrogate, m, t), "") for m, t in columns)]
+        for surrogate in pd.unique(table["surrogate"])
+    ]
     eps = ", ".join(pd.unique(table["eps"]))
     return (
         f"# {title}\n\nPGD transfer ASR in % at ε = {eps}, mean±std over surrogate seeds; "
         f"U = untargeted, T = targeted. Targets are trained off D (the column's mechanism); "
         f"the {SAME_AS_TARGET!r} row attacks each target with the surrogate trained like it.\n\n"
-        + "\n".join(lines)
-        + "\n"
+        + pipe_table(header, rows)
     )

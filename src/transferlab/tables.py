@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from transferlab.pipe_tables import pipe_table
+
 
 def mean_std(df: pd.DataFrame, keys: Sequence[str], values: Sequence[str]) -> pd.DataFrame:
     """Per group: ``<v>_mean`` and sample standard deviation ``<v>_std`` (ddof=1; 0 for one
@@ -47,10 +49,9 @@ def render_mean_std_markdown(
     df: pd.DataFrame, row_keys: Sequence[str], values: Sequence[str], digits: int = 2
 ) -> str:
     """A Markdown table with one ``mean±std`` cell per value column."""
-    header = [*row_keys, *values]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     for _, row in df.iterrows():
         cells = [str(row[k]) for k in row_keys]
         cells += [f"{row[f'{v}_mean']:.{digits}f}±{row[f'{v}_std']:.{digits}f}" for v in values]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append(cells)
+    return pipe_table([*row_keys, *values], rows)

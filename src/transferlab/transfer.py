@@ -310,6 +310,7 @@ def render_markdown(
     import pandas as pd
 
     from transferlab.budget_labels import format_eps
+    from transferlab.pipe_tables import pipe_table
 
     if value not in ("asr", "asr_def3"):
         raise ValueError(f"value={value!r}; allowed: 'asr', 'asr_def3'")
@@ -333,7 +334,7 @@ def render_markdown(
         f"{mode_short.get(mode, mode)} {format_eps(eps, off_grid='general')} {target}"
         for mode, eps, target in columns
     ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     for surrogate in surrogates:
         for attack in attacks:
             if not any((surrogate, attack, column) in cells for column in columns):
@@ -341,5 +342,5 @@ def render_markdown(
             plain = len(attacks) == 1 or str(attack).lower() == "pgd"
             label = surrogate if plain else f"{surrogate}+{str(attack).upper()}"
             row_cells = [cells.get((surrogate, attack, column), "") for column in columns]
-            lines.append("| " + " | ".join([label, *row_cells]) + " |")
-    return "\n".join(lines) + "\n"
+            rows.append([label, *row_cells])
+    return pipe_table(header, rows)
