@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 from transferlab.atomic_files import atomic_path
 from transferlab.frames import require_columns as require_frame_columns
+from transferlab.tables import mean_std
 
 # What each metric means on an axis, and which direction is "better" to the reader.
 METRICS: dict[str, dict[str, object]] = {
@@ -70,13 +71,6 @@ def require_unique(df: pd.DataFrame, keys: Sequence[str]) -> None:
             f"df has several rows for {example}; filter it to one value per {list(keys)} "
             "(e.g. one attack mode/budget) before plotting"
         )
-
-
-def mean_std(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Mean and sample std of ``value`` over seeds for each combination of ``keys``."""
-    stats = df.groupby(list(keys), sort=False)["value"].agg(["mean", "std", "count"])
-    stats["std"] = stats["std"].fillna(0.0)
-    return stats.reset_index()
 
 
 def save_figure(fig: Figure, out_stem: str | os.PathLike[str]) -> list[Path]:
@@ -136,14 +130,14 @@ def plot_vs_at_eps(df: pd.DataFrame, metric: str, out_stem: str | os.PathLike[st
         part = df[df["dataset"] == dataset]
         eps_values = sorted(part["eps"].unique())
         position = {eps: i for i, eps in enumerate(eps_values)}
-        stats = mean_std(part, [*line_key, "eps"]).sort_values("eps")
+        stats = mean_std(part, [*line_key, "eps"], ["value"], drop_nan_keys=True).sort_values("eps")
         lines = list(dict.fromkeys(stats["target"])) if has_target else [None]
         for colour, line in zip(palette, lines, strict=False):
             rows = stats if line is None else stats[stats["target"] == line]
             ax.errorbar(
                 [position[e] for e in rows["eps"]],
-                rows["mean"],
-                yerr=rows["std"],
+                rows["value_mean"],
+                yerr=rows["value_std"],
                 marker="o",
                 capsize=3,
                 color=colour,
@@ -208,7 +202,8 @@ def plot_vs_tau(
                 ax.axhline(centre, color="black", linestyle="--", label=f"{reference} (reference)")
                 ax.axhspan(centre - spread, centre + spread, color="grey", alpha=0.2, lw=0)
             mech = part[part["method"] != reference]
-            stats = mean_std(mech, ["method", "tau_index"]).sort_values("tau_index")
+            stats = mean_std(mech, ["method", "tau_index"], ["value"], drop_nan_keys=True)
+            stats = stats.sort_values("tau_index")
             for method in methods:
                 rows = stats[stats["method"] == method]
                 if rows.empty:
@@ -220,8 +215,8 @@ def plot_vs_tau(
                 )
                 ax.errorbar(
                     rows["tau_index"],
-                    rows["mean"],
-                    yerr=rows["std"],
+                    rows["value_mean"],
+                    yerr=rows["value_std"],
                     marker="o",
                     capsize=3,
                     color=palette[method],
