@@ -31,7 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from transferlab.budget_labels import format_eps
-from transferlab.frames import require_columns
+from transferlab.frames import require_columns, require_unique
 
 __all__ = [
     "MODEL_KEYS",
@@ -110,16 +110,6 @@ def smoothness_score(sigma: ArrayLike, *, floor: float | None = None) -> NDArray
     return -np.log10(values)
 
 
-def _require_unique(frame: pd.DataFrame, name: str, keys: Sequence[str]) -> None:
-    duplicated = frame.duplicated(list(keys), keep=False)
-    if duplicated.any():
-        example = frame.loc[duplicated, list(keys)].head(3).to_dict("records")
-        raise ValueError(
-            f"{name} has {int(duplicated.sum())} rows sharing the key {list(keys)}, "
-            f"e.g. {example}; filter it to one row per key (one attack, one target model)"
-        )
-
-
 def _attach(
     left: pd.DataFrame, right: pd.DataFrame, name: str, keys: Sequence[str]
 ) -> pd.DataFrame:
@@ -186,10 +176,11 @@ def surrogate_table(
     )
     transfer["eps"] = transfer["eps"].map(format_eps)
 
-    _require_unique(accuracy, "accuracy_df", keys)
-    _require_unique(smoothness, "smoothness_df", keys)
-    _require_unique(similarity, "similarity_df", [*keys, "target"])
-    _require_unique(transfer, "transfer_df", [*keys, "target", "eps", "mode"])
+    remedy = "filter it to one row per key (one attack, one target model)"
+    require_unique(accuracy, keys, name="accuracy_df", remedy=remedy)
+    require_unique(smoothness, keys, name="smoothness_df", remedy=remedy)
+    require_unique(similarity, [*keys, "target"], name="similarity_df", remedy=remedy)
+    require_unique(transfer, [*keys, "target", "eps", "mode"], name="transfer_df", remedy=remedy)
 
     table = _attach(transfer, accuracy, "accuracy_df", keys)
     table = _attach(table, smoothness, "smoothness_df", keys)

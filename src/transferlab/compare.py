@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from transferlab.budget_labels import format_eps
-from transferlab.frames import require_columns
+from transferlab.frames import require_columns, require_unique
 from transferlab.pipe_tables import pipe_table
 
 __all__ = [
@@ -49,16 +49,6 @@ def _normalized_keys(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     if "eps" in keys:
         frame["eps"] = frame["eps"].map(format_eps)
     return frame
-
-
-def _require_unique(frame: pd.DataFrame, name: str, keys: Sequence[str]) -> None:
-    duplicated = frame.duplicated(list(keys), keep=False)
-    if duplicated.any():
-        example = frame.loc[duplicated, list(keys)].head(3).to_dict("records")
-        raise ValueError(
-            f"{name} has {int(duplicated.sum())} rows sharing the keys {list(keys)}, "
-            f"e.g. {example}; aggregate or filter it to one row per key"
-        )
 
 
 def _key_records(frame: pd.DataFrame, keys: Sequence[str], limit: int = 5) -> list[dict]:
@@ -98,8 +88,9 @@ def compare_with_paper(
     require_columns(paper, paper_columns, name="paper")
     ours_norm = _normalized_keys(ours, keys)
     paper_norm = _normalized_keys(paper, keys)
-    _require_unique(ours_norm, "ours", keys)
-    _require_unique(paper_norm, "paper", keys)
+    remedy = "aggregate or filter it to one row per key"
+    require_unique(ours_norm, keys, name="ours", remedy=remedy)
+    require_unique(paper_norm, keys, name="paper", remedy=remedy)
 
     ours_part = pd.DataFrame({k: ours_norm[k] for k in keys})
     ours_part["ours_mean"] = ours_norm[value].astype(float)

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 from transferlab.atomic_files import atomic_path
 from transferlab.frames import require_columns as require_frame_columns
+from transferlab.frames import require_unique
 from transferlab.tables import mean_std
 
 # What each metric means on an axis, and which direction is "better" to the reader.
@@ -49,6 +50,10 @@ METRICS: dict[str, dict[str, object]] = {
 }
 
 
+# What to do about two rows for one point (frames.require_unique's advice).
+PLOT_REMEDY = "filter it to one value per key (e.g. one attack mode/budget) before plotting"
+
+
 def check_metric(metric: str) -> dict[str, object]:
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {sorted(METRICS)}, got {metric!r}")
@@ -60,17 +65,6 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], *, argument: str) 
     require_frame_columns(df, columns, name=argument)
     if df.empty:
         raise ValueError(f"{argument} has no rows; nothing to plot")
-
-
-def require_unique(df: pd.DataFrame, keys: Sequence[str]) -> None:
-    """One value per (keys, seed): otherwise seeds would silently average other factors."""
-    duplicated = df.duplicated(subset=list(keys), keep=False)
-    if duplicated.any():
-        example = df.loc[duplicated, list(keys)].iloc[0].to_dict()
-        raise ValueError(
-            f"df has several rows for {example}; filter it to one value per {list(keys)} "
-            "(e.g. one attack mode/budget) before plotting"
-        )
 
 
 def save_figure(fig: Figure, out_stem: str | os.PathLike[str]) -> list[Path]:
@@ -122,7 +116,8 @@ def plot_vs_at_eps(df: pd.DataFrame, metric: str, out_stem: str | os.PathLike[st
     require_columns(df, ["dataset", "eps", "seed", "value"], argument="df")
     has_target = "target" in df.columns
     line_key = ["target"] if has_target else []
-    require_unique(df, ["dataset", *line_key, "eps", "seed"])
+    # One value per (keys, seed): otherwise seeds would silently average other factors.
+    require_unique(df, ["dataset", *line_key, "eps", "seed"], name="df", remedy=PLOT_REMEDY)
     datasets = list(dict.fromkeys(df["dataset"]))
     fig, axes = panel_grid(1, len(datasets))
     palette = sns.color_palette("colorblind", n_colors=df["target"].nunique() if has_target else 1)
@@ -181,7 +176,8 @@ def plot_vs_tau(
     mechanisms = df[~is_reference]
     if mechanisms.empty:
         raise ValueError(f"df has only {reference!r} rows; plot_vs_tau needs mechanism rows")
-    require_unique(mechanisms, ["dataset", *panel_key, "method", "tau_index", "seed"])
+    keys = ["dataset", *panel_key, "method", "tau_index", "seed"]
+    require_unique(mechanisms, keys, name="df", remedy=PLOT_REMEDY)
     datasets = list(dict.fromkeys(df["dataset"]))
     panels = list(dict.fromkeys(df["target"])) if has_target else [None]
     methods = list(dict.fromkeys(mechanisms["method"]))
