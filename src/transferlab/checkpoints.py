@@ -42,7 +42,8 @@ def package_versions() -> dict[str, str]:
     from transferlab import __version__
 
     try:
-        # from the installed metadata: importing torchvision costs ~2 s per job
+        # from the installed metadata, not an import: most jobs never use torchvision and
+        # should not pay for loading it (cost: benchmarks/README.md, checkpoints.py)
         torchvision_version = metadata.version("torchvision")
     except metadata.PackageNotFoundError:
         torchvision_version = "not installed"
