@@ -42,7 +42,7 @@ from transferlab.lgv import build_collection
 from transferlab.mechanisms import build_mechanism
 from transferlab.models import build_model, place_model
 from transferlab.optimization import SGD
-from transferlab.training import _rng_states, epoch_seed, train_model
+from transferlab.training import epoch_seed, rng_states, train_model
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lgv.md"
 DIGITS_MEAN, DIGITS_STD = [0.5] * 3, [0.25] * 3
@@ -145,7 +145,7 @@ def fine_tuning_cases(args: argparse.Namespace, workdir: Path) -> list[dict[str,
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
                     "schedule": {"next_epoch": epoch + 1, "lr": 0.05},
-                    "rng": _rng_states(),
+                    "rng": rng_states(),
                 },
                 workdir / "train.pt.epoch.pt",
             )

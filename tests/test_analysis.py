@@ -11,11 +11,11 @@ from scipy import stats
 
 from transferlab.analysis import (
     TABLE6_STATISTICS,
-    format_eps,
     smoothness_score,
     surrogate_table,
     table6,
 )
+from transferlab.budget_labels import format_eps
 from transferlab.reference import paper_table
 
 # ---------------------------------------------------------------- smoothness score

@@ -45,7 +45,7 @@ def test_plot_vs_at_eps_writes_png_and_svg(tmp_path: Path, metric: str, with_tar
 
 def test_plot_vs_at_eps_refuses_ambiguous_rows(tmp_path: Path) -> None:
     df = at_frame(False)
-    with pytest.raises(ValueError, match="several rows"):
+    with pytest.raises(ValueError, match="rows sharing the keys"):
         plot_vs_at_eps(pd.concat([df, df]), "smoothness", tmp_path / "x")
     with pytest.raises(ValueError, match="metric"):
         plot_vs_at_eps(df, "accuracy", tmp_path / "x")

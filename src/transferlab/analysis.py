@@ -21,7 +21,6 @@ attacks as an example", so ``table6`` defaults to ``mode="untargeted"``; pass
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Sequence
 
@@ -31,12 +30,12 @@ import statsmodels.api as sm
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from transferlab.frames import require_columns
+from transferlab.budget_labels import format_eps
+from transferlab.frames import require_columns, require_unique
 
 __all__ = [
     "MODEL_KEYS",
     "TABLE6_STATISTICS",
-    "format_eps",
     "smoothness_score",
     "surrogate_table",
     "table6",
@@ -75,33 +74,6 @@ TABLE6_STATISTICS: tuple[str, ...] = (
 _PEARSON_FACTORS = {"r_acc_asr": "acc", "r_fp_asr": "fp", "r_ms_asr": "ms", "r_gs_asr": "gs"}
 _OLS_MODELS = {"r2_ms_gs": ("ms", "gs"), "r2_all": ("acc", "fp", "ms", "gs")}
 
-_EPS_FRACTION = re.compile(r"^\s*(\d+)\s*/\s*255\s*$")
-
-
-def format_eps(eps: object) -> str:
-    """The L∞ budget as the paper's fraction string: 8/255 (or 0.0314…) → ``"8/255"``.
-
-    Strings already of the form ``"k/255"`` are normalized (spaces removed);
-    numbers and numeric strings must be an integer multiple of 1/255 to within
-    1e-6, otherwise a ValueError says so (the paper's budgets are all k/255).
-    """
-    if isinstance(eps, str):
-        match = _EPS_FRACTION.match(eps)
-        if match:
-            return f"{int(match.group(1))}/255"
-        try:
-            value = float(eps)
-        except ValueError:
-            raise ValueError(f"eps {eps!r} is neither a fraction 'k/255' nor a number") from None
-    else:
-        value = float(eps)  # type: ignore[arg-type]
-    steps = value * 255.0
-    if not math.isfinite(steps) or abs(steps - round(steps)) > 1e-6:
-        raise ValueError(
-            f"eps {eps!r} is not a multiple of 1/255; pass budgets as 'k/255' or k/255"
-        )
-    return f"{round(steps)}/255"
-
 
 def smoothness_score(sigma: ArrayLike, *, floor: float | None = None) -> NDArray[np.float64]:
     """The "larger is smoother" model-smoothness score MS = −log10 σ (SPEC §9).
@@ -136,16 +108,6 @@ def smoothness_score(sigma: ArrayLike, *, floor: float | None = None) -> NDArray
             "(e.g. 1e-12) to clip it"
         )
     return -np.log10(values)
-
-
-def _require_unique(frame: pd.DataFrame, name: str, keys: Sequence[str]) -> None:
-    duplicated = frame.duplicated(list(keys), keep=False)
-    if duplicated.any():
-        example = frame.loc[duplicated, list(keys)].head(3).to_dict("records")
-        raise ValueError(
-            f"{name} has {int(duplicated.sum())} rows sharing the key {list(keys)}, "
-            f"e.g. {example}; filter it to one row per key (one attack, one target model)"
-        )
 
 
 def _attach(
@@ -214,10 +176,11 @@ def surrogate_table(
     )
     transfer["eps"] = transfer["eps"].map(format_eps)
 
-    _require_unique(accuracy, "accuracy_df", keys)
-    _require_unique(smoothness, "smoothness_df", keys)
-    _require_unique(similarity, "similarity_df", [*keys, "target"])
-    _require_unique(transfer, "transfer_df", [*keys, "target", "eps", "mode"])
+    remedy = "filter it to one row per key (one attack, one target model)"
+    require_unique(accuracy, keys, name="accuracy_df", remedy=remedy)
+    require_unique(smoothness, keys, name="smoothness_df", remedy=remedy)
+    require_unique(similarity, [*keys, "target"], name="similarity_df", remedy=remedy)
+    require_unique(transfer, [*keys, "target", "eps", "mode"], name="transfer_df", remedy=remedy)
 
     table = _attach(transfer, accuracy, "accuracy_df", keys)
     table = _attach(table, smoothness, "smoothness_df", keys)

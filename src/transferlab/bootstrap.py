@@ -56,6 +56,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from transferlab.budget_labels import format_eps
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -461,6 +463,6 @@ def asr_table_samples(
     out = out.assign(
         dataset=dataset,
         attack=out["attack"].str.upper(),
-        eps=out["eps"].map(lambda k: f"{int(k)}/255"),
+        eps=out["eps"].map(lambda k: format_eps(k, unit="step")),
     )
     return out[[*ASR_INTERVAL_KEYS, "seed", "index", "success_plain"]]

@@ -1,68 +1,35 @@
-"""Atomic file writes, model files and epoch checkpoints.
+"""Model files and epoch checkpoints: torch files written atomically, loaded checked.
 
-Every file another stage reads is written to a temporary name in the same
-directory and renamed into place, so a killed job never leaves a file that
-looks complete. Everything loads with ``torch.load(weights_only=True)``.
+Every file another stage reads is written through ``transferlab.atomic_files``
+(a temporary name in the same directory, renamed into place), so a killed job
+never leaves a file that looks complete. Everything loads with
+``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import os
 import platform
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+# Re-exported (redundant aliases) for the callers that import them from here (cli.py);
+# a text-only caller imports transferlab.atomic_files, which needs no torch.
+from transferlab.atomic_files import atomic_path as atomic_path
+from transferlab.atomic_files import atomic_write_gzip_text as atomic_write_gzip_text
+from transferlab.atomic_files import atomic_write_text as atomic_write_text
+
 MODEL_FORMAT = "transferlab-model/1"
 # /2: the optimizer state is transferlab.optimization.SGD's, not torch.optim.SGD's
 CHECKPOINT_FORMAT = "transferlab-epoch-checkpoint/2"
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
-
-    On an exception the temporary file is removed and ``path`` is untouched.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
-
-
-def atomic_write_gzip_text(path: str | os.PathLike[str], text: str) -> None:
-    """Gzip ``text`` with a fixed header (no file name, mtime 0): the same text gives
-    the same bytes, which pandas' ``compression="gzip"`` does not (it stores the
-    temporary file's name and the current time)."""
-    import gzip
-
-    with (
-        atomic_path(path) as tmp,
-        open(tmp, "wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as handle,
-    ):
-        handle.write(text.encode())
-
-
 def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> None:
+    """``torch.save(obj)`` to ``path`` atomically (``atomic_files.atomic_path``)."""
     # Through a file object: given a path, torch names the zip's root folder after the
     # file, and the temporary name is random, so equal content gave different bytes.
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
@@ -75,7 +42,8 @@ def package_versions() -> dict[str, str]:
     from transferlab import __version__
 
     try:
-        # from the installed metadata: importing torchvision costs ~2 s per job
+        # from the installed metadata, not an import: most jobs never use torchvision and
+        # should not pay for loading it (cost: benchmarks/README.md, checkpoints.py)
         torchvision_version = metadata.version("torchvision")
     except metadata.PackageNotFoundError:
         torchvision_version = "not installed"

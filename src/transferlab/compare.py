@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from transferlab.analysis import format_eps
-from transferlab.frames import require_columns
+from transferlab.budget_labels import format_eps
+from transferlab.frames import require_columns, require_unique
+from transferlab.pipe_tables import pipe_table
 
 __all__ = [
     "PAPER_COUNTERPARTS",
@@ -48,16 +49,6 @@ def _normalized_keys(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     if "eps" in keys:
         frame["eps"] = frame["eps"].map(format_eps)
     return frame
-
-
-def _require_unique(frame: pd.DataFrame, name: str, keys: Sequence[str]) -> None:
-    duplicated = frame.duplicated(list(keys), keep=False)
-    if duplicated.any():
-        example = frame.loc[duplicated, list(keys)].head(3).to_dict("records")
-        raise ValueError(
-            f"{name} has {int(duplicated.sum())} rows sharing the keys {list(keys)}, "
-            f"e.g. {example}; aggregate or filter it to one row per key"
-        )
 
 
 def _key_records(frame: pd.DataFrame, keys: Sequence[str], limit: int = 5) -> list[dict]:
@@ -97,8 +88,9 @@ def compare_with_paper(
     require_columns(paper, paper_columns, name="paper")
     ours_norm = _normalized_keys(ours, keys)
     paper_norm = _normalized_keys(paper, keys)
-    _require_unique(ours_norm, "ours", keys)
-    _require_unique(paper_norm, "paper", keys)
+    remedy = "aggregate or filter it to one row per key"
+    require_unique(ours_norm, keys, name="ours", remedy=remedy)
+    require_unique(paper_norm, keys, name="paper", remedy=remedy)
 
     ours_part = pd.DataFrame({k: ours_norm[k] for k in keys})
     ours_part["ours_mean"] = ours_norm[value].astype(float)
@@ -379,7 +371,7 @@ def budget_map(table: str, budgets: Sequence[int]) -> dict[str, str]:
     from transferlab.reference import paper_table
 
     paper = sorted({str(e) for e in paper_table(_counterpart(table).paper)["eps"]}, key=_eps_value)
-    ours = [f"{b}/255" for b in sorted(budgets)]
+    ours = [format_eps(b, unit="step") for b in sorted(budgets)]
     return dict(zip(ours, paper, strict=False))
 
 
@@ -576,12 +568,11 @@ def comparison_summary(columns: pd.DataFrame) -> pd.DataFrame:
 def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     """A pipe table; NaN/NA as empty cells."""
     shown = frame.astype(object).where(frame.notna(), "")
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    lines = [header, "|" + "---|" * len(frame.columns)]
-    for row in shown.itertuples(index=False):
-        cells = [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    rows = (
+        [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row]
+        for row in shown.itertuples(index=False)
+    )
+    return pipe_table(list(frame.columns), rows)
 
 
 def render_comparison_markdown(table: str, comparison: TableComparison) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from transferlab.analysis import surrogate_table
+from transferlab.budget_labels import format_eps
 
 
 def gather_surrogates(
@@ -43,7 +44,9 @@ def gather_surrogates(
         summary = json.loads(Path(e["summary"]).read_text())
         smoothness.append({**keys, "sigma_mean": summary["mean"]})
         frame = pd.read_csv(e["transfer"])
-        transfer.append(frame.assign(**keys, eps=frame["eps"].map(lambda k: f"{k}/255")))
+        transfer.append(
+            frame.assign(**keys, eps=frame["eps"].map(lambda k: format_eps(k, unit="step")))
+        )
     similarity_rows = []
     for dataset, path in similarity.items():
         pairs = pd.read_csv(path)

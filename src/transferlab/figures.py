@@ -90,7 +90,7 @@ def similarity_matrix_note(n_seeds: int) -> str:
 
 def write_matrix_record(matrix: pd.DataFrame | None, pairs: pd.DataFrame, path: str | Path) -> Path:
     """Fig. 11's numbers and protocol as JSON: seeds, pairs, symmetric_by_design, matrix."""
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
     from transferlab.similarity import shifted_seed_pairs, symmetric_by_design
 
     seeds = (

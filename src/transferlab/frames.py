@@ -18,3 +18,15 @@ def require_columns(frame: object, columns: Sequence[str], *, name: str) -> None
             f"{name} lacks column(s) {missing}; it needs {list(columns)} "
             f"(has {list(frame.columns)})"
         )
+
+
+def require_unique(frame: pd.DataFrame, keys: Sequence[str], *, name: str, remedy: str) -> None:
+    """Raise ValueError unless every row of ``frame`` has its own combination of ``keys``:
+    "``name`` has n rows sharing the keys [...], e.g. [first 3 of them]; ``remedy``"."""
+    duplicated = frame.duplicated(list(keys), keep=False)
+    if duplicated.any():
+        example = frame.loc[duplicated, list(keys)].head(3).to_dict("records")
+        raise ValueError(
+            f"{name} has {int(duplicated.sum())} rows sharing the keys {list(keys)}, "
+            f"e.g. {example}; {remedy}"
+        )

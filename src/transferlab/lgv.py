@@ -66,10 +66,10 @@ from transferlab.checkpoints import (
 from transferlab.code_digest import command_digest
 from transferlab.optimization import SGD
 from transferlab.training import (
-    _restore_rng_states,
-    _rng_states,
     data_stream,
     epoch_seed,
+    restore_rng_states,
+    rng_states,
     spec_fingerprint,
 )
 
@@ -285,7 +285,7 @@ def build_collection(
         ckpt, members = resumed
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
-        _restore_rng_states(ckpt["rng"])
+        restore_rng_states(ckpt["rng"])
         start_epoch = int(ckpt["next_epoch"])
         log(
             f"resuming from LGV checkpoint {checkpoint_path}: epochs 1-{start_epoch} "
@@ -341,7 +341,7 @@ def build_collection(
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
                     "next_epoch": epoch + 1,
-                    "rng": _rng_states(),
+                    "rng": rng_states(),
                     "member_files": [
                         member_shard_path(checkpoint_path, e).name for e in range(epoch + 1)
                     ],

@@ -19,14 +19,8 @@ import pandas as pd
 import torch
 
 from transferlab import data
-from transferlab.checkpoints import (
-    TransferlabFileError,
-    atomic_torch_save,
-    atomic_write_gzip_text,
-    atomic_write_text,
-    load_file,
-    load_model,
-)
+from transferlab.atomic_files import atomic_write_gzip_text, atomic_write_text
+from transferlab.checkpoints import TransferlabFileError, atomic_torch_save, load_file, load_model
 from transferlab.similarity import cosine_rows, input_gradients, similarity_summary
 from transferlab.smoothness import input_hessian_top_eigenvalue, smoothness_summary
 

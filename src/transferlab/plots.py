@@ -1,8 +1,9 @@
 """Figures of SPEC §10: metric vs AT ε (Figs. 2–4), metric vs τ (Figs. 5–10), Fig. 11 heatmap.
 
 Every function takes a tidy DataFrame and an output path stem, writes
-``<stem>.png`` and ``<stem>.svg`` atomically (temporary file in the same folder,
-then ``os.replace``) and returns the two paths. Figures are built with the
+``<stem>.png`` and ``<stem>.svg`` atomically (``atomic_files.atomic_path``: a
+temporary file in the same folder, then ``os.replace``) and returns the two
+paths. Figures are built with the
 object-oriented matplotlib API on ``matplotlib.figure.Figure`` (rendered by
 Agg), never pyplot, so no display or global figure state is involved.
 Error bars are mean ± sample std (ddof=1) over seeds; a single seed has none.
@@ -11,7 +12,6 @@ Error bars are mean ± sample std (ddof=1) over seeds; a single seed has none.
 from __future__ import annotations
 
 import os
-import tempfile
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +22,10 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from transferlab.atomic_files import atomic_path
 from transferlab.frames import require_columns as require_frame_columns
+from transferlab.frames import require_unique
+from transferlab.tables import mean_std
 
 # What each metric means on an axis, and which direction is "better" to the reader.
 METRICS: dict[str, dict[str, object]] = {
@@ -47,6 +50,10 @@ METRICS: dict[str, dict[str, object]] = {
 }
 
 
+# What to do about two rows for one point (frames.require_unique's advice).
+PLOT_REMEDY = "filter it to one value per key (e.g. one attack mode/budget) before plotting"
+
+
 def check_metric(metric: str) -> dict[str, object]:
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {sorted(METRICS)}, got {metric!r}")
@@ -60,41 +67,14 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], *, argument: str) 
         raise ValueError(f"{argument} has no rows; nothing to plot")
 
 
-def require_unique(df: pd.DataFrame, keys: Sequence[str]) -> None:
-    """One value per (keys, seed): otherwise seeds would silently average other factors."""
-    duplicated = df.duplicated(subset=list(keys), keep=False)
-    if duplicated.any():
-        example = df.loc[duplicated, list(keys)].iloc[0].to_dict()
-        raise ValueError(
-            f"df has several rows for {example}; filter it to one value per {list(keys)} "
-            "(e.g. one attack mode/budget) before plotting"
-        )
-
-
-def mean_std(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Mean and sample std of ``value`` over seeds for each combination of ``keys``."""
-    stats = df.groupby(list(keys), sort=False)["value"].agg(["mean", "std", "count"])
-    stats["std"] = stats["std"].fillna(0.0)
-    return stats.reset_index()
-
-
 def save_figure(fig: Figure, out_stem: str | os.PathLike[str]) -> list[Path]:
     """Write ``<stem>.png`` and ``<stem>.svg`` atomically; return their paths."""
     stem = Path(out_stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for suffix in (".png", ".svg"):
         target = stem.with_name(stem.name + suffix)
-        handle, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=suffix
-        )
-        os.close(handle)
-        try:
-            fig.savefig(temporary, format=suffix[1:], dpi=150, bbox_inches="tight")
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_path(target, suffix=suffix) as temporary:
+            fig.savefig(str(temporary), format=suffix[1:], dpi=150, bbox_inches="tight")
         written.append(target)
     return written
 
@@ -136,7 +116,8 @@ def plot_vs_at_eps(df: pd.DataFrame, metric: str, out_stem: str | os.PathLike[st
     require_columns(df, ["dataset", "eps", "seed", "value"], argument="df")
     has_target = "target" in df.columns
     line_key = ["target"] if has_target else []
-    require_unique(df, ["dataset", *line_key, "eps", "seed"])
+    # One value per (keys, seed): otherwise seeds would silently average other factors.
+    require_unique(df, ["dataset", *line_key, "eps", "seed"], name="df", remedy=PLOT_REMEDY)
     datasets = list(dict.fromkeys(df["dataset"]))
     fig, axes = panel_grid(1, len(datasets))
     palette = sns.color_palette("colorblind", n_colors=df["target"].nunique() if has_target else 1)
@@ -144,14 +125,14 @@ def plot_vs_at_eps(df: pd.DataFrame, metric: str, out_stem: str | os.PathLike[st
         part = df[df["dataset"] == dataset]
         eps_values = sorted(part["eps"].unique())
         position = {eps: i for i, eps in enumerate(eps_values)}
-        stats = mean_std(part, [*line_key, "eps"]).sort_values("eps")
+        stats = mean_std(part, [*line_key, "eps"], ["value"], drop_nan_keys=True).sort_values("eps")
         lines = list(dict.fromkeys(stats["target"])) if has_target else [None]
         for colour, line in zip(palette, lines, strict=False):
             rows = stats if line is None else stats[stats["target"] == line]
             ax.errorbar(
                 [position[e] for e in rows["eps"]],
-                rows["mean"],
-                yerr=rows["std"],
+                rows["value_mean"],
+                yerr=rows["value_std"],
                 marker="o",
                 capsize=3,
                 color=colour,
@@ -195,7 +176,8 @@ def plot_vs_tau(
     mechanisms = df[~is_reference]
     if mechanisms.empty:
         raise ValueError(f"df has only {reference!r} rows; plot_vs_tau needs mechanism rows")
-    require_unique(mechanisms, ["dataset", *panel_key, "method", "tau_index", "seed"])
+    keys = ["dataset", *panel_key, "method", "tau_index", "seed"]
+    require_unique(mechanisms, keys, name="df", remedy=PLOT_REMEDY)
     datasets = list(dict.fromkeys(df["dataset"]))
     panels = list(dict.fromkeys(df["target"])) if has_target else [None]
     methods = list(dict.fromkeys(mechanisms["method"]))
@@ -216,7 +198,8 @@ def plot_vs_tau(
                 ax.axhline(centre, color="black", linestyle="--", label=f"{reference} (reference)")
                 ax.axhspan(centre - spread, centre + spread, color="grey", alpha=0.2, lw=0)
             mech = part[part["method"] != reference]
-            stats = mean_std(mech, ["method", "tau_index"]).sort_values("tau_index")
+            stats = mean_std(mech, ["method", "tau_index"], ["value"], drop_nan_keys=True)
+            stats = stats.sort_values("tau_index")
             for method in methods:
                 rows = stats[stats["method"] == method]
                 if rows.empty:
@@ -228,8 +211,8 @@ def plot_vs_tau(
                 )
                 ax.errorbar(
                     rows["tau_index"],
-                    rows["mean"],
-                    yerr=rows["std"],
+                    rows["value_mean"],
+                    yerr=rows["value_std"],
                     marker="o",
                     capsize=3,
                     color=palette[method],

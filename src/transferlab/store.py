@@ -35,7 +35,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from transferlab.checkpoints import atomic_path, utc_now
+from transferlab.atomic_files import atomic_path
+from transferlab.checkpoints import utc_now
 
 FORMAT_MARKER = "transferlab-adversarial"
 FORMAT_VERSION = 1

@@ -23,6 +23,8 @@ from typing import Any
 
 import pandas as pd
 
+from transferlab.pipe_tables import pipe_table
+
 SAME_AS_TARGET = "same as target"
 
 
@@ -81,6 +83,7 @@ def table8(per_seed: pd.DataFrame, dataset: str, columns: Sequence[str]) -> pd.D
     """Mean ± std over seeds (percent) of ``transfer_rows``' output, in row order of first
     appearance and column order ``columns``: dataset, surrogate, target_training, mode,
     eps ("k/255"), asr_mean, asr_std, n_seeds."""
+    from transferlab.budget_labels import format_eps
     from transferlab.tables import mean_std
 
     frame = per_seed.assign(asr=100.0 * per_seed["asr"])
@@ -92,7 +95,7 @@ def table8(per_seed: pd.DataFrame, dataset: str, columns: Sequence[str]) -> pd.D
         _mode=frame["mode"].map(modes),
     ).sort_values(["_row", "_mode", "_col"], kind="stable")
     out = mean_std(frame, ["surrogate", "mode", "target_training", "eps"], ["asr"])
-    out["eps"] = out["eps"].map(lambda e: f"{int(e)}/255")
+    out["eps"] = out["eps"].map(lambda e: format_eps(e, unit="step"))
     out.insert(0, "dataset", dataset)
     return out[
         ["dataset", "surrogate", "target_training", "mode", "eps", "asr_mean", "asr_std", "n_seeds"]
@@ -108,15 +111,14 @@ def render_table8_markdown(table: pd.DataFrame, title: str) -> str:
         for r in table.itertuples(index=False)
     }
     header = ["Surrogate"] + [f"{short.get(m, m)} {t}" for m, t in columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for surrogate in pd.unique(table["surrogate"]):
-        row = [cells.get((surrogate, m, t), "") for m, t in columns]
-        lines.append("| " + " | ".join([surrogate, *row]) + " |")
+    rows = [
+        [surrogate, *(cells.get((surrogate, m, t), "") for m, t in columns)]
+        for surrogate in pd.unique(table["surrogate"])
+    ]
     eps = ", ".join(pd.unique(table["eps"]))
     return (
         f"# {title}\n\nPGD transfer ASR in % at ε = {eps}, mean±std over surrogate seeds; "
         f"U = untargeted, T = targeted. Targets are trained off D (the column's mechanism); "
         f"the {SAME_AS_TARGET!r} row attacks each target with the surrogate trained like it.\n\n"
-        + "\n".join(lines)
-        + "\n"
+        + pipe_table(header, rows)
     )

@@ -125,7 +125,9 @@ def compiled(model: torch.nn.Module, mechanism: Any, log: Callable[[str], None])
     return torch.compile(model)
 
 
-def _rng_states() -> dict[str, Any]:
+def rng_states() -> dict[str, Any]:
+    """The global torch, numpy and Python RNG states, as an epoch checkpoint stores them
+    (``restore_rng_states`` puts them back)."""
     # numpy's state holds an ndarray, which weights_only loading refuses: store it as a tensor.
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     return {
@@ -135,7 +137,8 @@ def _rng_states() -> dict[str, Any]:
     }
 
 
-def _restore_rng_states(states: dict[str, Any]) -> None:
+def restore_rng_states(states: dict[str, Any]) -> None:
+    """Set the global torch, numpy and Python RNGs to ``rng_states()``' record ``states``."""
     torch.set_rng_state(states["torch"])
     kind, keys, pos, has_gauss, gauss = states["numpy"]
     np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
@@ -232,7 +235,7 @@ def train_model(
             else:
                 model.load_state_dict(ckpt["model"])
                 optimizer.load_state_dict(ckpt["optimizer"])
-                _restore_rng_states(ckpt["rng"])
+                restore_rng_states(ckpt["rng"])
                 start_epoch = int(ckpt["schedule"]["next_epoch"])
                 log(
                     f"resuming from epoch checkpoint {checkpoint_path}: "
@@ -277,7 +280,7 @@ def train_model(
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "schedule": {"next_epoch": epoch + 1, "lr": lr},
-                "rng": _rng_states(),
+                "rng": rng_states(),
             },
             checkpoint_path,
         )

@@ -293,12 +293,6 @@ def aggregate_asr(df: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def eps_label(eps: float) -> str:
-    """8/255-style label for a budget that is a whole number of 1/255 steps."""
-    steps = eps * 255
-    return f"{round(steps)}/255" if abs(steps - round(steps)) < 1e-6 else f"{eps:g}"
-
-
 def render_markdown(
     table_df: pd.DataFrame,
     *,
@@ -314,6 +308,9 @@ def render_markdown(
     ``asr_def3``. One dataset per table.
     """
     import pandas as pd
+
+    from transferlab.budget_labels import format_eps
+    from transferlab.pipe_tables import pipe_table
 
     if value not in ("asr", "asr_def3"):
         raise ValueError(f"value={value!r}; allowed: 'asr', 'asr_def3'")
@@ -334,9 +331,10 @@ def render_markdown(
         cells[(row.surrogate, row.attack, (row.mode, row.eps, row.target))] = text
     mode_short = {"untargeted": "U", "targeted": "T"}
     header = ["Surrogate"] + [
-        f"{mode_short.get(mode, mode)} {eps_label(eps)} {target}" for mode, eps, target in columns
+        f"{mode_short.get(mode, mode)} {format_eps(eps, off_grid='general')} {target}"
+        for mode, eps, target in columns
     ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     for surrogate in surrogates:
         for attack in attacks:
             if not any((surrogate, attack, column) in cells for column in columns):
@@ -344,5 +342,5 @@ def render_markdown(
             plain = len(attacks) == 1 or str(attack).lower() == "pgd"
             label = surrogate if plain else f"{surrogate}+{str(attack).upper()}"
             row_cells = [cells.get((surrogate, attack, column), "") for column in columns]
-            lines.append("| " + " | ".join([label, *row_cells]) + " |")
-    return "\n".join(lines) + "\n"
+            rows.append([label, *row_cells])
+    return pipe_table(header, rows)

@@ -85,15 +85,11 @@ class DI(Attack):
     T is ``diverse_input``: with probability p, resize to r ∈ [W, R) and
     zero-pad to R = round(W·resize_rate) at a random offset.
 
-    Arguments (keyword-only):
-    - ``eps`` = 8/255: L∞ budget in [0,1] pixel units.
-    - ``steps`` = 20: gradient steps.
-    - ``step_size`` = None → ``default_step_size(eps, steps)`` = max(ε/4, ε/steps).
+    Arguments (keyword-only): ``Attack``'s ``eps``, ``steps``, ``step_size``,
+    ``random_start`` and ``targeted`` (same defaults), and
     - ``diversity_prob`` = 0.5: probability p of transforming at a step.
     - ``resize_rate`` = 1/0.875: R/W (the original 330/299 ≈ 1.10 on ImageNet).
     - ``resize_mode`` = "bilinear" ("nearest" is Xie et al.'s original choice).
-    - ``random_start`` = False.
-    - ``targeted`` = False: True descends the CE of class (y+1) mod K.
 
     ``attack(model, x, y, *, generator)`` returns float images in [0,1].
     """

@@ -19,16 +19,10 @@ class DIM(DI, MI):
     T is ``diverse_input`` (see ``transferlab.attacks.di``). Composed: DI's ``model_input``,
     MI's ``ascent_direction``; ``settings`` lists MI's decay, then DI's keys.
 
-    Arguments (keyword-only):
-    - ``eps`` = 8/255: L∞ budget in [0,1] pixel units.
-    - ``steps`` = 20: gradient steps.
-    - ``step_size`` = None → ``default_step_size(eps, steps)`` = max(ε/4, ε/steps).
-    - ``decay`` = 1.0: momentum μ (the authors used 0.9).
-    - ``diversity_prob`` = 0.5: probability p of transforming at a step.
-    - ``resize_rate`` = 1/0.875: padded side R = round(W·resize_rate).
-    - ``resize_mode`` = "bilinear" (or "nearest").
-    - ``random_start`` = False.
-    - ``targeted`` = False: True descends the CE of class (y+1) mod K.
+    Arguments (keyword-only): ``Attack``'s, MI's ``decay`` and DI's ``diversity_prob``,
+    ``resize_rate`` and ``resize_mode``, with their meanings and defaults. The
+    constructor lists them all because ``build_attack`` reads the accepted settings
+    from its signature.
 
     ``attack(model, x, y, *, generator)`` returns float images in [0,1].
     """

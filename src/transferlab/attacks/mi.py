@@ -44,13 +44,9 @@ class MI(Attack):
         g_t+1 = μ·g_t + ∇ₓ CE / mean|∇ₓ CE|  (per sample),
         x_t+1 = Π_{[x−ε, x+ε] ∩ [0,1]}(x_t ± α·sign(g_t+1))
 
-    Arguments (keyword-only):
-    - ``eps`` = 8/255: L∞ budget in [0,1] pixel units.
-    - ``steps`` = 20: gradient steps.
-    - ``step_size`` = None → ``default_step_size(eps, steps)`` = max(ε/4, ε/steps).
+    Arguments (keyword-only): ``Attack``'s ``eps``, ``steps``, ``step_size``,
+    ``random_start`` and ``targeted`` (same defaults), and
     - ``decay`` = 1.0: momentum μ (the standard value; the authors used 0.9).
-    - ``random_start`` = False.
-    - ``targeted`` = False: True descends the CE of class (y+1) mod K.
 
     ``attack(model, x, y, *, generator)`` returns float images in [0,1].
     """

@@ -104,6 +104,18 @@ class Mechanism:
         return loss.detach()
 
 
+class SecondOrderRegularization(Mechanism):
+    """A λ-weighted penalty on a derivative of the loss (IR, JR, ER): τ = λ >= 0.
+
+    The loss differentiates through a gradient (second order), so it trains in float32
+    whatever training.precision says (``fp32_only``, see transferlab.precision).
+    """
+
+    fp32_only = True
+    tau_name = "lambda"
+    tau_min = 0.0
+
+
 @MECHANISMS.register("st")
 class Standard(Mechanism):
     """ST: plain cross-entropy on the (augmented) batch."""

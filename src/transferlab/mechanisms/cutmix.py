@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from transferlab.mechanisms.base import MECHANISMS, Mechanism
+from transferlab.mechanisms.base import MECHANISMS
 from transferlab.mechanisms.boxes import centred_box_mask
-from transferlab.mechanisms.mixup import draw_mixing, mixed_targets
+from transferlab.mechanisms.mixup import MixingDraw, PartnerMixing
 
 
 def cutmix_boxes(
@@ -29,7 +29,7 @@ def cutmix_boxes(
 
 
 @MECHANISMS.register("cm")
-class CutMix(Mechanism):
+class CutMix(PartnerMixing):
     """CM (p): paste a box of area fraction (1 − λ), λ ~ Beta(1, 1), from a partner.
 
     Applied to each sample with probability p; the label weight is recomputed
@@ -37,17 +37,12 @@ class CutMix(Mechanism):
     """
 
     label = "CM"
-    tau_name = "p"
-    tau_min = 0.0
-    tau_max = 1.0
 
-    def prepare_batch(
-        self, model: nn.Module, x: Tensor, y: Tensor, generator: torch.Generator
+    def mix_images(
+        self, x: Tensor, partner: Tensor, draw: MixingDraw, generator: torch.Generator
     ) -> tuple[Tensor, Tensor]:
         height, width = x.shape[-2:]
-        draw = draw_mixing(x.shape[0], float(self.tau), generator)
         mask = cutmix_boxes(draw.weight, draw.mixed, height, width, generator).to(x.device)
-        partner = draw.partner.to(x.device)
         images = torch.where(mask, x[partner], x)
         weight = 1 - mask.flatten(1).sum(dim=1).to(x) / (height * width)
-        return images, mixed_targets(y, partner, weight, self.num_classes)
+        return images, weight

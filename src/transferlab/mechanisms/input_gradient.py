@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from transferlab.mechanisms.base import MECHANISMS, Mechanism
+from transferlab.mechanisms.base import MECHANISMS, SecondOrderRegularization
 from transferlab.mechanisms.magnitude import check_choice
 
 REGULARIZER_FORMS = ("official", "paper")
@@ -43,13 +43,10 @@ def input_gradient_regularized_loss(
 
 
 @MECHANISMS.register("ir")
-class InputGradientRegularization(Mechanism):
+class InputGradientRegularization(SecondOrderRegularization):
     """IR (λ): cross-entropy plus λ times the input-gradient L2 norm; setting ``form``."""
 
     label = "IR"
-    fp32_only = True  # second order: see transferlab.precision
-    tau_name = "lambda"
-    tau_min = 0.0
     settings_defaults = {"form": "official"}
 
     def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from transferlab.mechanisms.base import MECHANISMS, Mechanism
+from transferlab.mechanisms.base import MECHANISMS, SecondOrderRegularization
 from transferlab.mechanisms.input_gradient import REGULARIZER_FORMS, per_sample_cross_entropy
 from transferlab.mechanisms.magnitude import check_choice, check_positive_int
 
@@ -60,7 +60,7 @@ def jacobian_frobenius_estimate(
 
 
 @MECHANISMS.register("jr")
-class JacobianRegularization(Mechanism):
+class JacobianRegularization(SecondOrderRegularization):
     """JR (λ): cross-entropy plus a Jacobian-norm penalty; settings ``form``, ``n_projections``.
 
     official (authors' code): L = mean_i ℓ_i + (λ/B)·½·mean_i ‖J_i‖²_F.
@@ -72,9 +72,6 @@ class JacobianRegularization(Mechanism):
     """
 
     label = "JR"
-    fp32_only = True  # second order: see transferlab.precision
-    tau_name = "lambda"
-    tau_min = 0.0
     settings_defaults = {"form": "official", "n_projections": 1}
 
     def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:

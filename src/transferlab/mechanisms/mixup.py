@@ -46,14 +46,14 @@ def mixed_targets(y: Tensor, partner: Tensor, weight: Tensor, num_classes: int) 
     return weight * own + (1 - weight) * own[partner]
 
 
-@MECHANISMS.register("mu")
-class Mixup(Mechanism):
-    """MU (p): x̃_i = λ_i x_i + (1 − λ_i) x_π(i) for a random subset of probability p.
+class PartnerMixing(Mechanism):
+    """Mixes each sample, with probability p = τ, with a random partner of its batch (MU, CM).
 
-    Label mixed with the same λ_i; trained with soft-label cross-entropy.
+    ``prepare_batch`` draws the partners π, the mixed subset and λ (``draw_mixing``);
+    the subclass's ``mix_images`` combines x_i with x_π(i) and returns each sample's
+    own label weight λ_i; the targets are ``mixed_targets`` with that weight.
     """
 
-    label = "MU"
     tau_name = "p"
     tau_min = 0.0
     tau_max = 1.0
@@ -63,6 +63,28 @@ class Mixup(Mechanism):
     ) -> tuple[Tensor, Tensor]:
         draw = draw_mixing(x.shape[0], float(self.tau), generator)
         partner = draw.partner.to(x.device)
+        images, weight = self.mix_images(x, partner, draw, generator)
+        return images, mixed_targets(y, partner, weight, self.num_classes)
+
+    def mix_images(
+        self, x: Tensor, partner: Tensor, draw: MixingDraw, generator: torch.Generator
+    ) -> tuple[Tensor, Tensor]:
+        """(mixed images, λ_i: the weight of sample i's own label), from ``draw``."""
+        raise NotImplementedError
+
+
+@MECHANISMS.register("mu")
+class Mixup(PartnerMixing):
+    """MU (p): x̃_i = λ_i x_i + (1 − λ_i) x_π(i) for a random subset of probability p.
+
+    Label mixed with the same λ_i; trained with soft-label cross-entropy.
+    """
+
+    label = "MU"
+
+    def mix_images(
+        self, x: Tensor, partner: Tensor, draw: MixingDraw, generator: torch.Generator
+    ) -> tuple[Tensor, Tensor]:
         weight = draw.weight.to(x)
         images = weight[:, None, None, None] * x + (1 - weight[:, None, None, None]) * x[partner]
-        return images, mixed_targets(y, partner, weight, self.num_classes)
+        return images, weight

@@ -100,10 +100,20 @@ class SharpnessAwareMinimization(Mechanism):
 
 
 class _SharpnessAwareAround(SharpnessAwareMinimization):
-    """SAM around a fixed inner mechanism; τ = [ρ, λ], settings go to the inner one."""
+    """SAM around a fixed inner mechanism; τ = [ρ, λ], settings go to the inner one.
+
+    A subclass names ``inner_class``; its ``settings_defaults`` and ``fp32_only`` are
+    the inner mechanism's (a second-order inner loss makes the whole step second order).
+    """
 
     inner_class: ClassVar[type[Mechanism]]
+    tau_name = ("rho", "lambda")
     tau_pair = True
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.settings_defaults = cls.inner_class.settings_defaults
+        cls.fp32_only = cls.inner_class.fp32_only
 
     def __init__(self, tau: object, *, num_classes: int, **settings: object) -> None:
         Mechanism.__init__(self, tau, num_classes=num_classes, **settings)
@@ -117,10 +127,7 @@ class SharpnessAwareInputGradient(_SharpnessAwareAround):
     """SAM&IR ([ρ, λ]): SAM whose loss is the IR loss; settings as IR (``form``)."""
 
     label = "SAM&IR"
-    tau_name = ("rho", "lambda")
     inner_class = InputGradientRegularization
-    fp32_only = True  # its inner loss is second order
-    settings_defaults = InputGradientRegularization.settings_defaults
 
 
 @MECHANISMS.register("sam_jr")
@@ -128,7 +135,4 @@ class SharpnessAwareJacobian(_SharpnessAwareAround):
     """SAM&JR ([ρ, λ]): SAM whose loss is the JR loss; settings as JR."""
 
     label = "SAM&JR"
-    tau_name = ("rho", "lambda")
     inner_class = JacobianRegularization
-    fp32_only = True  # its inner loss is second order
-    settings_defaults = JacobianRegularization.settings_defaults

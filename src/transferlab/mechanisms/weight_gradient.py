@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from transferlab.mechanisms.base import MECHANISMS, Mechanism, soft_cross_entropy
+from transferlab.mechanisms.base import MECHANISMS, SecondOrderRegularization, soft_cross_entropy
 from transferlab.mechanisms.second_order_batchnorm import second_order_batchnorm
 
 
@@ -30,13 +30,10 @@ def weight_gradient_regularized_loss(
 
 
 @MECHANISMS.register("er")
-class WeightGradientRegularization(Mechanism):
+class WeightGradientRegularization(SecondOrderRegularization):
     """ER (λ): cross-entropy plus (λ/2) times the squared weight-gradient norm."""
 
     label = "ER"
-    fp32_only = True  # second order: see transferlab.precision
-    tau_name = "lambda"
-    tau_min = 0.0
 
     def loss(self, model: nn.Module, x: Tensor, target: Tensor) -> Tensor:
         return weight_gradient_regularized_loss(model, x, target, float(self.tau))
