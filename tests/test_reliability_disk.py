@@ -26,7 +26,7 @@ from tests.conftest import REPO, subprocess_env
 from tests.reliability_builds import AE_DIR, FIXED_TIME, MODEL, TARGET, TARGETS, build, mini_build
 from tests.workflow_runner import write_config
 from transferlab import cli
-from transferlab.checkpoints import atomic_path
+from transferlab.atomic_files import atomic_path
 
 __all__ = ["mini_build"]  # the session fixture, imported for pytest
 
@@ -205,7 +205,7 @@ def test_writers_of_one_stage_never_share_a_temporary_name(tmp_path, fault) -> N
     assert sorted(p.name for p in folder.iterdir()) == ["table2.csv", "table2.md"]
     # across processes: mkstemp's O_EXCL in the target's directory
     code = (
-        "import sys; from transferlab.checkpoints import atomic_path\n"
+        "import sys; from transferlab.atomic_files import atomic_path\n"
         "with atomic_path(sys.argv[1]) as t: print(t)"
     )
     env = subprocess_env()

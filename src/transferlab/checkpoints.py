@@ -17,11 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-# Re-exported (redundant aliases) for the callers that import them from here (cli.py);
-# a text-only caller imports transferlab.atomic_files, which needs no torch.
-from transferlab.atomic_files import atomic_path as atomic_path
-from transferlab.atomic_files import atomic_write_gzip_text as atomic_write_gzip_text
-from transferlab.atomic_files import atomic_write_text as atomic_write_text
+from transferlab.atomic_files import atomic_path
 
 MODEL_FORMAT = "transferlab-model/1"
 # /2: the optimizer state is transferlab.optimization.SGD's, not torch.optim.SGD's

@@ -37,7 +37,7 @@ def _set_threads(threads: int) -> None:
 
 def cmd_prepare_data(args: argparse.Namespace) -> None:
     from transferlab import data
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
 
     options = json.loads(args.options)
     data.ensure_dataset(args.dataset, **options)
@@ -53,7 +53,7 @@ def cmd_prepare_data(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
     from transferlab.training import train_model
 
     _set_threads(args.threads)
@@ -85,7 +85,7 @@ def cmd_lgv(args: argparse.Namespace) -> None:
 
 
 def cmd_table12(args: argparse.Namespace) -> None:
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
     from transferlab.tables import render_mean_std_markdown, table12
 
     rows: list[dict[str, Any]] = []
@@ -170,7 +170,7 @@ def _evaluate_and_write(
     images: tuple | None = None,
 ) -> None:
     """Transfer of stored AE files to the targets: summary CSV and per-sample outcomes."""
-    from transferlab.checkpoints import atomic_write_gzip_text, atomic_write_text
+    from transferlab.atomic_files import atomic_write_gzip_text, atomic_write_text
     from transferlab.crafting import evaluate_adversarial_sets
 
     summary, samples = evaluate_adversarial_sets(
@@ -191,7 +191,7 @@ def _evaluate_and_write(
 def cmd_asr_table(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
 
     spec = json.loads(args.spec)
     # Several data sets (Table XIII's CIFAR-10 and ImageNette halves): one part each.
@@ -281,7 +281,7 @@ def _asr_table_part(spec: dict, part: dict) -> tuple:
 
 
 def cmd_table8(args: argparse.Namespace) -> None:
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
     from transferlab.table8 import render_table8_markdown, table8, transfer_rows
 
     _set_threads(args.threads)
@@ -351,7 +351,7 @@ def cmd_similarity(args: argparse.Namespace) -> None:
 def cmd_table7(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
     from transferlab.similarity import table7
 
     pairs = pd.read_csv(args.similarity)
@@ -385,7 +385,7 @@ def cmd_figures(args: argparse.Namespace) -> None:
 
 
 def cmd_surrogates(args: argparse.Namespace) -> None:
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
     from transferlab.explanation import gather_surrogates
 
     spec = json.loads(args.spec)
@@ -398,7 +398,7 @@ def cmd_table6(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from transferlab.analysis import table6
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
 
     surrogates = pd.read_csv(args.surrogates)
     table = table6(surrogates, mode=args.mode)
@@ -442,7 +442,7 @@ def cmd_asr_figure(args: argparse.Namespace) -> None:
 def cmd_compare(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
     from transferlab.compare import compare_table, render_comparison_markdown
 
     ours = pd.read_csv(args.ours, keep_default_na=True)
@@ -461,7 +461,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
 def _write_renderings(markdown_text: str, args: argparse.Namespace) -> None:
     """Write the Markdown rendering and its HTML report page (linking the CSV args.out),
     each only where its option was given."""
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
     from transferlab.report_pages import table_page
 
     if args.markdown:
@@ -473,7 +473,7 @@ def _write_renderings(markdown_text: str, args: argparse.Namespace) -> None:
 def cmd_compare_summary(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
     from transferlab.compare import comparison_summary, render_summary_markdown
 
     columns = pd.concat([pd.read_csv(path) for path in args.columns], ignore_index=True)
@@ -484,7 +484,7 @@ def cmd_compare_summary(args: argparse.Namespace) -> None:
 
 
 def cmd_claims(args: argparse.Namespace) -> None:
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
     from transferlab.claims import check_claims, claims_inputs, render_claims_markdown
 
     spec, settings = json.loads(args.spec), json.loads(args.settings)
@@ -505,7 +505,7 @@ def cmd_claims(args: argparse.Namespace) -> None:
 
 
 def cmd_report_pages(args: argparse.Namespace) -> None:
-    from transferlab.checkpoints import atomic_write_text
+    from transferlab.atomic_files import atomic_write_text
     from transferlab.report_pages import table_page
 
     if not len(args.markdown) == len(args.csv) == len(args.out):
