@@ -295,3 +295,23 @@ def table6(surrogates_df: pd.DataFrame, mode: str = "untargeted") -> pd.DataFram
     return table.sort_values("statistic", key=lambda s: s.map(order), kind="stable").reset_index(
         drop=True
     )
+
+
+def render_table6_markdown(table: pd.DataFrame, mode: str) -> str:
+    """Table VI's Markdown: one row per (data set, target, ε), one column per statistic."""
+    wide = table.pivot_table(
+        index=["dataset", "target", "eps"],
+        columns="statistic",
+        values="value",
+        sort=False,
+        dropna=False,
+    )
+    text = (
+        f"# Table VI: what explains transfer ASR ({mode} PGD)\n\n"
+        "r_*: Pearson r over all surrogates (mechanism × τ × seed) of ASR with clean "
+        "accuracy (acc), fooling probability (fp), smoothness (ms) and gradient similarity "
+        "(gs); r2_ms_gs: OLS R² of ASR ~ MS + GS; r2_all: R² of ASR ~ Acc + FP + MS + GS. "
+        "MS = −log10 σ (σ = mean dominant input-Hessian eigenvalue), so larger MS is "
+        "smoother.\n\n"
+    )
+    return text + wide.round(3).reset_index().to_markdown(index=False) + "\n"

@@ -12,7 +12,6 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 
 def _log(message: str) -> None:
@@ -86,33 +85,12 @@ def cmd_lgv(args: argparse.Namespace) -> None:
 
 def cmd_table12(args: argparse.Namespace) -> None:
     from transferlab.atomic_files import atomic_write_text
-    from transferlab.tables import render_mean_std_markdown, table12
+    from transferlab.tables import read_table12_rows, render_table12_markdown, table12
 
-    rows: list[dict[str, Any]] = []
-    for entry in json.loads(args.models):
-        record = json.loads(Path(entry["record"]).read_text())
-        rows.append(
-            {
-                "dataset": record["dataset"]["label"],
-                "model": entry["model"],
-                "role": entry["role"],
-                "arch": entry["arch"],
-                "method": record["mechanism"]["name"],
-                "tau_index": record["mechanism"]["tau_index"],
-                "tau": record["mechanism"].get("tau"),
-                "seed": record["seed"],
-                "train_acc": record["metrics"]["train_acc"],
-                "test_acc": record["metrics"]["test_acc"],
-            }
-        )
-    table = table12(rows)
+    table = table12(read_table12_rows(json.loads(args.models)))
     atomic_write_text(args.out, table.to_csv(index=False))
     if args.markdown:
-        text = "# Table XII: clean accuracy (%) and generalization gap, mean±std over seeds\n\n"
-        text += render_mean_std_markdown(
-            table, ["dataset", "model"], ["train_acc", "test_acc", "gen_gap"]
-        )
-        atomic_write_text(args.markdown, text)
+        atomic_write_text(args.markdown, render_table12_markdown(table))
     _log(f"wrote {args.out} ({len(table)} rows)")
 
 
@@ -189,95 +167,16 @@ def _evaluate_and_write(
 
 
 def cmd_asr_table(args: argparse.Namespace) -> None:
-    import pandas as pd
-
+    from transferlab.asr_tables import asr_table_parts, build_asr_table, render_asr_markdown
     from transferlab.atomic_files import atomic_write_text
 
     spec = json.loads(args.spec)
-    # Several data sets (Table XIII's CIFAR-10 and ImageNette halves): one part each.
-    parts = spec.get("parts") or [spec]
-    built = [_asr_table_part(spec, part) for part in parts]
+    built = asr_table_parts(spec)
     if args.markdown:
-        from transferlab.transfer import render_markdown
-
-        rendered = [
-            render_markdown(t.drop(columns="eps_label"), surrogate_order=order)
-            for t, order in built
-        ]
-        intervals = spec.get("intervals")
-        text = f"# {spec['title']}\n\nASR in %, mean±std over seeds; U = untargeted, T = targeted."
-        if spec.get("note"):
-            text += " " + spec["note"]
-        if intervals:
-            text += (
-                f" The CSV adds each cell's 95 % bootstrap interval (asr_ci_low, asr_ci_high; "
-                f"{intervals['resamples']} resamples of seeds and evaluation images)."
-            )
-        if len(parts) == 1:
-            text += "\n\n" + rendered[0]
-        else:
-            for part, markdown in zip(parts, rendered, strict=True):
-                note = f"{part['note']}\n\n" if part.get("note") else ""
-                text += f"\n\n## {part['dataset']}\n\n{note}{markdown}"
-        atomic_write_text(args.markdown, text)
-    table = pd.concat([t for t, _ in built], ignore_index=True)
-    table = table.assign(eps=table["eps_label"]).drop(columns="eps_label")
-    if spec.get("lgv_rows"):
-        from transferlab.config import split_lgv_label
-
-        rows = table["surrogate"].map(split_lgv_label)
-        table["surrogate"] = rows.str[0]
-        table.insert(table.columns.get_loc("surrogate") + 1, "lgv", rows.str[1])
+        atomic_write_text(args.markdown, render_asr_markdown(spec, built))
+    table = build_asr_table(spec, built)
     atomic_write_text(args.out, table.round(4).to_csv(index=False))
     _log(f"wrote {args.out} ({len(table)} rows)")
-
-
-def _asr_table_part(spec: dict, part: dict) -> tuple:
-    """One data set's rows of an ASR table (mean ± std over seeds, bootstrap interval; eps
-    as a float plus ``eps_label``) and its surrogate row order."""
-    import pandas as pd
-
-    from transferlab.transfer import aggregate_asr
-
-    frames = [
-        pd.read_csv(e["csv"]).assign(surrogate=e["surrogate"], seed=e["seed"])
-        for e in part["inputs"]
-    ]
-    df = pd.concat(frames, ignore_index=True)
-    df = df[df["attack"].isin(spec["attacks"]) & df["eps"].isin(part["budgets"])]
-    surrogates = list(dict.fromkeys(e["surrogate"] for e in part["inputs"]))
-    # Row order of the paper's tables: surrogate, attack, mode (U before T), eps, target.
-    ranks = {
-        "surrogate": surrogates,
-        "attack": spec["attacks"],
-        "mode": ["untargeted", "targeted"],
-        "target": part["targets"],
-    }
-    df = df.sort_values(
-        ["surrogate", "attack", "mode", "eps", "target"],
-        key=lambda c: c.map({v: i for i, v in enumerate(ranks[c.name])}) if c.name in ranks else c,
-        kind="stable",
-    )
-    df = df.assign(dataset=part["dataset"], eps=df["eps"] / 255, attack=df["attack"].str.upper())
-    table = aggregate_asr(df)
-    table["eps_label"] = table["eps"].map(lambda e: f"{round(e * 255)}/255")
-    intervals = spec.get("intervals")
-    if intervals:
-        from transferlab.bootstrap import asr_bootstrap_intervals, asr_table_samples
-
-        samples = asr_table_samples(
-            part["inputs"],
-            dataset=part["dataset"],
-            attacks=spec["attacks"],
-            budgets=part["budgets"],
-        )
-        ci = asr_bootstrap_intervals(
-            samples, resamples=intervals["resamples"], seed=intervals["seed"]
-        )
-        keys = ["dataset", "surrogate", "attack", "mode", "eps_label", "target"]
-        ci = ci.rename(columns={"eps": "eps_label"})
-        table = table.merge(ci, on=keys, how="left", validate="one_to_one")
-    return table, surrogates
 
 
 def cmd_table8(args: argparse.Namespace) -> None:
@@ -352,28 +251,12 @@ def cmd_table7(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from transferlab.atomic_files import atomic_write_text
-    from transferlab.similarity import table7
+    from transferlab.similarity import render_table7_markdown, table7_long
 
-    pairs = pd.read_csv(args.similarity)
-    frame = pairs.drop(columns=["source_method", "target_method"]).rename(
-        columns={"source_label": "source_method", "target_label": "target_method"}
-    )
-    long, scores = table7(frame, reference=args.reference)
-    long = long.merge(scores, on="surrogate", how="left")
-    long.insert(0, "dataset", args.dataset)
+    long, scores = table7_long(pd.read_csv(args.similarity), args.dataset, args.reference)
     atomic_write_text(args.out, long.round(6).to_csv(index=False))
     if args.markdown:
-        wide = long.pivot(index="surrogate", columns="target_training", values="value")
-        wide = wide.reindex(index=pd.unique(long["surrogate"]))
-        wide = wide[list(pd.unique(long["target_training"]))]
-        wide["score"] = scores.set_index("surrogate")["score"]
-        text = (
-            f"# Table VII: cross-architecture gradient similarity ({args.dataset})\n\n"
-            f"Rows: surrogate training; columns: target training. The {args.reference} row is "
-            "the mean cosine similarity S̃; other rows are the difference to it. "
-            "Score = number of positive minus negative differences.\n\n"
-        )
-        text += wide.round(3).to_markdown() + "\n"
+        text = render_table7_markdown(long, scores, args.dataset, args.reference)
         atomic_write_text(args.markdown, text)
     _log(f"wrote {args.out}")
 
@@ -397,44 +280,23 @@ def cmd_surrogates(args: argparse.Namespace) -> None:
 def cmd_table6(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from transferlab.analysis import table6
+    from transferlab.analysis import render_table6_markdown, table6
     from transferlab.atomic_files import atomic_write_text
 
-    surrogates = pd.read_csv(args.surrogates)
-    table = table6(surrogates, mode=args.mode)
+    table = table6(pd.read_csv(args.surrogates), mode=args.mode)
     atomic_write_text(args.out, table.to_csv(index=False))
     if args.markdown:
-        wide = table.pivot_table(
-            index=["dataset", "target", "eps"],
-            columns="statistic",
-            values="value",
-            sort=False,
-            dropna=False,
-        )
-        text = (
-            f"# Table VI: what explains transfer ASR ({args.mode} PGD)\n\n"
-            "r_*: Pearson r over all surrogates (mechanism × τ × seed) of ASR with clean "
-            "accuracy (acc), fooling probability (fp), smoothness (ms) and gradient similarity "
-            "(gs); r2_ms_gs: OLS R² of ASR ~ MS + GS; r2_all: R² of ASR ~ Acc + FP + MS + GS. "
-            "MS = −log10 σ (σ = mean dominant input-Hessian eigenvalue), so larger MS is "
-            "smoother.\n\n"
-        )
-        text += wide.round(3).reset_index().to_markdown(index=False) + "\n"
-        atomic_write_text(args.markdown, text)
+        atomic_write_text(args.markdown, render_table6_markdown(table, args.mode))
     _log(f"wrote {args.out} ({len(table)} rows)")
 
 
 def cmd_asr_figure(args: argparse.Namespace) -> None:
     import pandas as pd
 
+    from transferlab.figures import asr_vs_at_eps_frame
     from transferlab.plots import plot_vs_at_eps
 
-    df = pd.read_csv(args.surrogates)
-    df = df[(df["dataset"] == args.dataset) & (df["mode"] == args.mode) & (df["eps"] == args.eps)]
-    at = df[df["method"] == "AT"].assign(eps=lambda d: d["tau"].astype(float))
-    st = df[df["method"] == "ST"].assign(eps=0.0)
-    frame = pd.concat([st, at], ignore_index=True)
-    frame = frame.assign(value=100 * frame["asr"])[["dataset", "eps", "seed", "target", "value"]]
+    frame = asr_vs_at_eps_frame(pd.read_csv(args.surrogates), args.dataset, args.mode, args.eps)
     for path in plot_vs_at_eps(frame, "asr", args.out_stem):
         _log(f"wrote {path}")
 
@@ -515,6 +377,18 @@ def cmd_report_pages(args: argparse.Namespace) -> None:
         _log(f"wrote {out}")
 
 
+def add_execution_flags(parser: argparse.ArgumentParser) -> None:
+    """--device and --threads, shared by every command that runs a model."""
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+
+
+def add_rendering_flags(parser: argparse.ArgumentParser) -> None:
+    """--markdown and its --html report page, for the commands writing both."""
+    parser.add_argument("--markdown")
+    parser.add_argument("--html", help="the Markdown as an HTML page for the report")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="transferlab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -530,8 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model file to write (.pt)")
     p.add_argument("--record", help="JSON provenance + metrics to write beside it")
     p.add_argument("--checkpoint", help="epoch checkpoint path (default: <model>.epoch.pt)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1)
+    add_execution_flags(p)
     p.add_argument("--stop-after-epoch", type=int, help=argparse.SUPPRESS)
     p.add_argument(
         "--compile",
@@ -543,8 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lgv", help="fine-tune a surrogate into an LGV collection (resumable)")
     p.add_argument("--spec", required=True, help="JSON: base, dataset, lgv, seed (see lgv.py)")
     p.add_argument("--out", required=True, help="collection file to write (.pt)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1)
+    add_execution_flags(p)
     p.add_argument("--stop-after-epoch", type=int, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_lgv)
 
@@ -552,8 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", required=True, help="JSON: entries, targets, dataset, evaluation")
     p.add_argument("--out", required=True, help="table CSV")
     p.add_argument("--markdown", required=True)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1)
+    add_execution_flags(p)
     p.set_defaults(func=cmd_table8)
 
     p = sub.add_parser("table12", help="Table XII from model records")
@@ -576,8 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="--model is an LGV collection, attacked as an ensemble (spec: members_per_step)",
     )
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1)
+    add_execution_flags(p)
     p.set_defaults(func=cmd_attack)
 
     p = sub.add_parser("transfer", help="evaluate stored adversarial examples on targets")
@@ -589,8 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", required=True, help="JSON: dataset, evaluation, batch_size")
     p.add_argument("--out", required=True, help="summary CSV")
     p.add_argument("--samples", required=True, help="per-sample outcomes (.csv.gz)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1)
+    add_execution_flags(p)
     p.set_defaults(func=cmd_transfer)
 
     p = sub.add_parser("asr-table", help="Tables II-IV from transfer summaries")
@@ -605,8 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smoothness", required=True, help="per-sample CSV")
     p.add_argument("--summary", required=True, help="summary JSON")
     p.add_argument("--gradients", required=True, help="input gradients (.pt)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1)
+    add_execution_flags(p)
     p.set_defaults(func=cmd_measure)
 
     p = sub.add_parser("similarity", help="gradient similarity of model pairs")
@@ -661,23 +529,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budgets", help="JSON {dataset label: {our eps label: paper eps label}}")
     p.add_argument("--out", required=True, help="cells CSV")
     p.add_argument("--columns", required=True, help="per-column Spearman CSV")
-    p.add_argument("--markdown")
-    p.add_argument("--html", help="the Markdown as an HTML page for the report")
+    add_rendering_flags(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("compare-summary", help="one summary line per compared table")
     p.add_argument("--columns", nargs="+", required=True, help="per-column CSVs of compare")
     p.add_argument("--out", required=True)
-    p.add_argument("--markdown")
-    p.add_argument("--html", help="the Markdown as an HTML page for the report")
+    add_rendering_flags(p)
     p.set_defaults(func=cmd_compare_summary)
 
     p = sub.add_parser("claims", help="the paper's claims: statistic, bootstrap interval, verdict")
     p.add_argument("--spec", required=True, help="JSON: entries (per surrogate) and similarity")
     p.add_argument("--settings", required=True, help="JSON: resamples, seed, mode, budget_position")
     p.add_argument("--out", required=True, help="claims CSV")
-    p.add_argument("--markdown")
-    p.add_argument("--html", help="the Markdown as an HTML page for the report")
+    add_rendering_flags(p)
     p.set_defaults(func=cmd_claims)
 
     p = sub.add_parser("report-pages", help="HTML pages of tables' Markdown for the report")

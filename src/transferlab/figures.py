@@ -78,6 +78,20 @@ def at_frame(df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([st, at], ignore_index=True).drop(columns=["method", "tau", "tau_index"])
 
 
+def asr_vs_at_eps_frame(
+    surrogates: pd.DataFrame, dataset: str, mode: str, eps: str
+) -> pd.DataFrame:
+    """Fig. 2's points: transfer ASR (%) of the ST and AT surrogates of one data set, mode
+    and budget label, by AT ε (ST at 0): columns dataset, eps, seed, target, value."""
+    df = surrogates[
+        (surrogates["dataset"] == dataset)
+        & (surrogates["mode"] == mode)
+        & (surrogates["eps"] == eps)
+    ]
+    frame = at_frame(df)
+    return frame.assign(value=100 * frame["asr"])[["dataset", "eps", "seed", "target", "value"]]
+
+
 def similarity_matrix_note(n_seeds: int) -> str:
     """The protocol line of Fig. 11's caption for ``n_seeds`` seeds (SPEC §6)."""
     from transferlab.similarity import symmetric_by_design

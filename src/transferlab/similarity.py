@@ -202,3 +202,34 @@ def table7(df: pd.DataFrame, reference: str = "ST") -> tuple[pd.DataFrame, pd.Da
         score = int(np.nansum(np.sign(row.to_numpy(dtype=float)))) if is_increment else 0
         scores.append({"surrogate": surrogate, "score": score})
     return pd.DataFrame.from_records(records), pd.DataFrame.from_records(scores)
+
+
+def table7_long(
+    pairs: pd.DataFrame, dataset: str, reference: str = "ST"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``table7`` of the similarity job's pair table (rows and columns named by the models'
+    labels), with each row's score and the data set label: (long, scores)."""
+    frame = pairs.drop(columns=["source_method", "target_method"]).rename(
+        columns={"source_label": "source_method", "target_label": "target_method"}
+    )
+    long, scores = table7(frame, reference=reference)
+    long = long.merge(scores, on="surrogate", how="left")
+    long.insert(0, "dataset", dataset)
+    return long, scores
+
+
+def render_table7_markdown(
+    long: pd.DataFrame, scores: pd.DataFrame, dataset: str, reference: str = "ST"
+) -> str:
+    """Table VII's Markdown: surrogate rows × target-training columns, plus the score."""
+    wide = long.pivot(index="surrogate", columns="target_training", values="value")
+    wide = wide.reindex(index=pd.unique(long["surrogate"]))
+    wide = wide[list(pd.unique(long["target_training"]))]
+    wide["score"] = scores.set_index("surrogate")["score"]
+    text = (
+        f"# Table VII: cross-architecture gradient similarity ({dataset})\n\n"
+        f"Rows: surrogate training; columns: target training. The {reference} row is "
+        "the mean cosine similarity S̃; other rows are the difference to it. "
+        "Score = number of positive minus negative differences.\n\n"
+    )
+    return text + wide.round(3).to_markdown() + "\n"

@@ -7,7 +7,9 @@ for the paper's.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -63,3 +65,33 @@ def render_mean_std_markdown(
         cells += [f"{row[f'{v}_mean']:.{digits}f}±{row[f'{v}_std']:.{digits}f}" for v in values]
         rows.append(cells)
     return pipe_table([*row_keys, *values], rows)
+
+
+def read_table12_rows(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``table12``'s rows from model records: each entry {record (JSON path), model (row
+    label), role, arch} with the record's data set label, mechanism, seed and accuracies."""
+    rows = []
+    for entry in entries:
+        record = json.loads(Path(entry["record"]).read_text())
+        rows.append(
+            {
+                "dataset": record["dataset"]["label"],
+                "model": entry["model"],
+                "role": entry["role"],
+                "arch": entry["arch"],
+                "method": record["mechanism"]["name"],
+                "tau_index": record["mechanism"]["tau_index"],
+                "tau": record["mechanism"].get("tau"),
+                "seed": record["seed"],
+                "train_acc": record["metrics"]["train_acc"],
+                "test_acc": record["metrics"]["test_acc"],
+            }
+        )
+    return rows
+
+
+def render_table12_markdown(table: pd.DataFrame) -> str:
+    text = "# Table XII: clean accuracy (%) and generalization gap, mean±std over seeds\n\n"
+    return text + render_mean_std_markdown(
+        table, ["dataset", "model"], ["train_acc", "test_acc", "gen_gap"]
+    )
