@@ -21,9 +21,7 @@ from transferlab.config import dataset_budgets, surrogate_label, table_datasets,
 from transferlab.data import DATASETS
 from transferlab.mechanisms import MECHANISMS
 
-Model = tuple[str, str, str, int, int]  # (dataset, arch, method, tau index, seed)
-
-# The path of one model's file of one stage, and of one attack job's AE files.
+# The path of one model's file of one stage.
 MODEL_STEM = "{results}/{kind}/{dataset}/{arch}/{method}/tau{tau}/seed{seed}"
 WILDCARD_MODEL = {k: "{" + k + "}" for k in ("dataset", "arch", "method", "tau", "seed")}
 
@@ -159,9 +157,7 @@ class Plan:
 
     def _set_paths(self, dataset: str, folder: str, modes: list[str]) -> list[str]:
         stem = self.wildcard_stem("adversarial")
-        return [
-            f"{stem}/{folder}/{mode}-eps{eps}.h5" for mode in modes for eps in self.budgets(dataset)
-        ]
+        return [ae_file(stem, folder, mode, eps) for mode in modes for eps in self.budgets(dataset)]
 
     def attack_outputs(self, dataset: str, paths: list[str], modes: list[str] | None = None) -> str:
         """--outputs of the attack command: [{path, mode, eps}] in attack_set_paths order."""
@@ -235,16 +231,6 @@ class Plan:
         ds = self.dataset(dataset)
         return table_rows(ds["mechanisms"], ds["lgv"]["bases"])
 
-    def lgv_collections(self, dataset: str) -> list[tuple[str, str, int, int, str]]:
-        """(arch, method, tau, seed, optimizer) of every LGV collection of ``dataset``."""
-        ds = self.dataset(dataset)
-        return [
-            (ds["surrogate"], method, tau, seed, optimizer)
-            for _, method, tau in self.lgv_bases(dataset)
-            for seed in ds["seeds"]
-            for optimizer in ds["lgv"]["optimizers"]
-        ]
-
     def lgv_stem(
         self,
         dataset: str,
@@ -263,3 +249,8 @@ class Plan:
         """Data sets an LGV table (Table V) is built from."""
         tables = self.config["tables"]
         return [tables["table5"]["dataset"]] if "table5" in tables else []
+
+
+def ae_file(stem: str, folder: str, mode: str, eps: Any) -> str:
+    """One stored AE set: ``<adversarial stem>/<attack job folder>/<mode>-eps<k>.h5``."""
+    return f"{stem}/{folder}/{mode}-eps{eps}.h5"

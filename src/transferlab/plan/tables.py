@@ -18,9 +18,8 @@ from transferlab.config import (
     table_rows,
 )
 from transferlab.mechanisms import MECHANISMS
-from transferlab.plan.grid import Plan
+from transferlab.plan.grid import Plan, ae_file
 
-ASR_TABLES = ("table2", "table3", "table4", "table5", "table13")
 ASR_TABLE_TITLES = {
     "table2": "Table II: PGD transfer ASR",
     "table3": "Table III: PGD transfer ASR",
@@ -28,6 +27,7 @@ ASR_TABLE_TITLES = {
     "table5": "Table V: PGD transfer ASR of LGV ensembles",
     "table13": "Table XIII: AutoAttack transfer ASR",
 }
+ASR_TABLES = tuple(ASR_TABLE_TITLES)
 
 
 def table_attacks(plan: Plan, table: str) -> list[str]:
@@ -147,7 +147,7 @@ def table8_plan(plan: Plan) -> dict[str, Any]:
             "surrogate": label,
             "seed": seed,
             "model": plan.model_stem(*model) + ".pt",
-            "files": [f"{stem}/{folder}/{mode}-eps{eps}.h5" for mode in plan.config["modes"]],
+            "files": [ae_file(stem, folder, mode, eps) for mode in plan.config["modes"]],
             "targets": wanted,
         }
 
