@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from transferlab.attacks import build_attack, run_attack
-from transferlab.store import quantize_images, write_adversarial
+from transferlab.transfer.store import quantize_images, write_adversarial
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2471, 0.2435, 0.2616)

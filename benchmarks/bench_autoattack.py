@@ -28,9 +28,9 @@ from torch import Tensor, nn
 
 from transferlab.attacks import build_attack, run_attack
 from transferlab.attacks.base import batch_seed
-from transferlab.checkpoints import load_model
-from transferlab.store import dequantize_images, quantize_within_budget
-from transferlab.transfer import fooling_rate, predict_labels
+from transferlab.training.checkpoints import load_model
+from transferlab.transfer.store import dequantize_images, quantize_within_budget
+from transferlab.transfer.success import fooling_rate, predict_labels
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_autoattack.md"
 SPEC = {  # configs/digits.yaml: the ResNet18 surrogate, ST
@@ -51,7 +51,7 @@ SPEC = {  # configs/digits.yaml: the ResNet18 surrogate, ST
 
 def surrogate(model_path: str | None, workdir: Path) -> nn.Module:
     if model_path is None:
-        from transferlab.training import train_model
+        from transferlab.training.loop import train_model
 
         model_path = str(workdir / "resnet18_st.pt")
         train_model(SPEC, model_path, log=lambda message: None)

@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.claims_world import Config, World, build_inputs, paper_world  # noqa: E402
-from transferlab.bootstrap import draw_weights, image_means, seed_means  # noqa: E402
-from transferlab.claims import check_claims  # noqa: E402
+from transferlab.explain.bootstrap import draw_weights, image_means, seed_means  # noqa: E402
+from transferlab.explain.claims import check_claims  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "bench_claims.md"
 GRIDS = [("MU", 5), ("CM", 5), ("CO", 5), ("LS", 5), ("AT", 7), ("IR", 5), ("JR", 5),

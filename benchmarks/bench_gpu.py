@@ -33,10 +33,10 @@ import torch.nn.functional as F
 from transferlab.attacks import build_attack, run_attack
 from transferlab.data.augment import InMemoryTrainingData
 from transferlab.mechanisms import build_mechanism
+from transferlab.metrics.smoothness import input_hessian_top_eigenvalue
 from transferlab.models import build_model, place_model
-from transferlab.optimization import SGD
 from transferlab.precision import autocast
-from transferlab.smoothness import input_hessian_top_eigenvalue
+from transferlab.training.optimization import SGD
 
 MEAN, STD = [0.49, 0.48, 0.45], [0.25, 0.24, 0.26]
 
@@ -346,7 +346,7 @@ def precision_report(steps_device: torch.device) -> list[str]:
         cos = float(F.cosine_similarity(g32, g16, dim=0))
         lines.append(f"| {name} | {abs(l16 - l32) / abs(l32):.1e} | {reg} | {cos:.4f} |")
     # The metrics, computed as if autocast reached them (the library disables it there).
-    from transferlab.smoothness import exact_top_eigenvalue
+    from transferlab.metrics.smoothness import exact_top_eigenvalue
 
     model = copy.deepcopy(base).eval()
     sigma = {}

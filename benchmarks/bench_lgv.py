@@ -37,12 +37,12 @@ import torch
 
 from transferlab import data
 from transferlab.attacks import EnsembleSurrogate, build_attack, member_order, run_attack
-from transferlab.checkpoints import CHECKPOINT_FORMAT, atomic_torch_save, load_model_record
-from transferlab.lgv import build_collection
+from transferlab.lgv.collection import build_collection
 from transferlab.mechanisms import build_mechanism
 from transferlab.models import build_model, place_model
-from transferlab.optimization import SGD
-from transferlab.training import epoch_seed, rng_states, train_model
+from transferlab.training.checkpoints import CHECKPOINT_FORMAT, atomic_torch_save, load_model_record
+from transferlab.training.loop import epoch_seed, rng_states, train_model
+from transferlab.training.optimization import SGD
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lgv.md"
 DIGITS_MEAN, DIGITS_STD = [0.5] * 3, [0.25] * 3
@@ -188,7 +188,7 @@ def fine_tuning_cases(args: argparse.Namespace, workdir: Path) -> list[dict[str,
 
     def job_setup() -> None:
         # build_collection's work before its first batch: base record and hash, model, data
-        from transferlab.store import sha256_of_file
+        from transferlab.transfer.store import sha256_of_file
 
         record = load_model_record(base_path)
         sha256_of_file(base_path)

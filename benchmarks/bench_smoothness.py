@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from scipy.sparse.linalg import LinearOperator, eigsh
 from torch import Tensor, nn
 
-from transferlab.smoothness import input_hessian_top_eigenvalue
+from transferlab.metrics.smoothness import input_hessian_top_eigenvalue
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2471, 0.2435, 0.2616)

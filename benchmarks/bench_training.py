@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from transferlab import data
 from transferlab.mechanisms import build_mechanism
 from transferlab.models import build_model
-from transferlab.training import TrainingConfig, epoch_seed, lr_at_epoch
+from transferlab.training.loop import TrainingConfig, epoch_seed, lr_at_epoch
 
 REPEATS = 5
 BATCH = 64

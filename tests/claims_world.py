@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from transferlab.claims import ClaimsInputs
+from transferlab.explain.claims import ClaimsInputs
 
 TARGETS = ("T1", "T2")
 BUDGETS = (4, 8, 16)

@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from transferlab.analysis import (
+from transferlab.budget_labels import format_eps
+from transferlab.compare.reference import paper_table
+from transferlab.explain.analysis import (
     TABLE6_STATISTICS,
     smoothness_score,
     surrogate_table,
     table6,
 )
-from transferlab.budget_labels import format_eps
-from transferlab.reference import paper_table
 
 # ---------------------------------------------------------------- smoothness score
 

@@ -1,4 +1,4 @@
-"""Which modes each surrogate's attack job crafts (transferlab.attack_modes)."""
+"""Which modes each surrogate's attack job crafts (transferlab.transfer.modes)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from transferlab.attack_modes import (
+from transferlab.transfer.modes import (
     analysis_modes,
     attack_job_name,
     attack_modes,

@@ -14,11 +14,11 @@ import torch
 
 from tests.conftest import TINY_CONFIG
 from transferlab.attacks import ATTACKS, attack_settings_names, build_attack, run_attack
-from transferlab.checkpoints import MODEL_FORMAT, atomic_torch_save, load_model
 from transferlab.config import ConfigError, check_config
-from transferlab.crafting import craft_adversarial_sets
 from transferlab.models import build_model
-from transferlab.store import load_adversarial, quantize_within_budget
+from transferlab.training.checkpoints import MODEL_FORMAT, atomic_torch_save, load_model
+from transferlab.transfer.crafting import craft_adversarial_sets
+from transferlab.transfer.store import load_adversarial, quantize_within_budget
 
 EPS = 2  # 1/255 units: here PGD fools 7 of the 8 images and AutoAttack all of them
 N, SIZE = 8, 16

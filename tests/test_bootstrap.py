@@ -1,4 +1,4 @@
-"""The paired two-level bootstrap (transferlab.bootstrap) against hand computations."""
+"""The paired two-level bootstrap (transferlab.explain.bootstrap) against hand computations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from transferlab.bootstrap import (
+from transferlab.explain.bootstrap import (
     ASR_INTERVAL_KEYS,
     asr_bootstrap_intervals,
     asr_table_samples,
@@ -309,7 +309,7 @@ def test_asr_intervals_reject_missing_columns_and_duplicates():
 
 
 def test_asr_table_samples_reads_files_keyed_like_the_table_csv(tmp_path):
-    from transferlab.transfer import aggregate_asr
+    from transferlab.transfer.success import aggregate_asr
 
     rng = np.random.default_rng(9)
     entries, summaries = [], []

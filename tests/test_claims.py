@@ -1,4 +1,4 @@
-"""The claims check (transferlab.claims) on synthetic worlds with known answers."""
+"""The claims check (transferlab.explain.claims) on synthetic worlds with known answers."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from tests.claims_world import World, build_inputs, paper_world, reversed_world
-from transferlab.analysis import surrogate_table, table6
-from transferlab.claims import (
+from transferlab.explain.analysis import surrogate_table, table6
+from transferlab.explain.claims import (
     CLAIMS,
     CLAIMS_COLUMNS,
     ClaimsInputs,
@@ -20,7 +20,7 @@ from transferlab.claims import (
     claims_inputs,
     render_claims_markdown,
 )
-from transferlab.similarity import table7
+from transferlab.metrics.similarity import table7
 
 RESAMPLES = 200
 IDS = [claim.id for claim in CLAIMS]

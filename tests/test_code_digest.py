@@ -58,10 +58,12 @@ def test_a_package_re_exporting_its_modules_names_brings_every_module_it_imports
     claims.verdicts: the closure follows the package's imports into its submodules."""
     root = REPO / "src" / "transferlab"
     closure = command_modules("claims", root)
-    submodules = {f"transferlab.claims.{p.stem}" for p in (root / "claims").glob("[!_]*.py")}
+    submodules = {
+        f"transferlab.explain.claims.{p.stem}" for p in (root / "explain" / "claims").glob("[!_]*.py")
+    }
     assert len(submodules) >= 8
-    assert submodules | {"transferlab.claims"} <= closure
-    assert "transferlab.claims.verdicts" not in command_modules("train", root)
+    assert submodules | {"transferlab.explain.claims"} <= closure
+    assert "transferlab.explain.claims.verdicts" not in command_modules("train", root)
 
 
 @pytest.mark.slow
@@ -82,9 +84,9 @@ def test_a_content_edit_changes_exactly_the_digests_of_commands_importing_it(tmp
         finally:
             path.write_bytes(original)
     # similarity uses smoothness; asr-figure's plots use the shared frame checks
-    assert "transferlab.smoothness" in closures["similarity"]
+    assert "transferlab.metrics.smoothness" in closures["similarity"]
     assert "transferlab.frames" in closures["asr-figure"]
-    assert "transferlab.plots" not in closures["train"]
+    assert "transferlab.report.plots" not in closures["train"]
 
 
 @pytest.mark.integration

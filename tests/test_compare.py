@@ -7,14 +7,14 @@ import math
 import pandas as pd
 import pytest
 
-from transferlab.compare import (
+from transferlab.compare.comparison import (
     compare_table,
     compare_with_paper,
     comparison_summary,
     render_comparison_markdown,
 )
+from transferlab.compare.reference import paper_table, paper_table_names
 from transferlab.config import paper_row_label
-from transferlab.reference import paper_table, paper_table_names
 
 # ---------------------------------------------------------------- reference loader
 

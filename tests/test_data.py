@@ -171,8 +171,8 @@ def test_digits_jobs_import_neither_sklearn_torchvision_nor_dynamo(tmp_path: Pat
         "training": {"batch_size": 256, "epochs": 1, "lr": 0.1, "warmup_epochs": 0},
     }
     code = (
-        "import sys, json, transferlab.cli, transferlab.crafting;"
-        "from transferlab.training import train_model;"
+        "import sys, json, transferlab.cli, transferlab.transfer.crafting;"
+        "from transferlab.training.loop import train_model;"
         f"train_model(json.loads({json.dumps(json.dumps(spec))}), {str(tmp_path / 'm.pt')!r},"
         " log=lambda m: None);"
         "print(sorted(m for m in ('sklearn', 'torchvision', 'torch._dynamo') if m in sys.modules))"

@@ -23,15 +23,14 @@ import torch.nn.functional as F
 
 from tests.conftest import REPO, subprocess_env
 from transferlab.attacks import build_attack, run_attack
-from transferlab.checkpoints import load_model_record
 from transferlab.data.augment import InMemoryTrainingData
 from transferlab.gpu_assignment import claim_gpu, release_claims
 from transferlab.mechanisms import build_mechanism
+from transferlab.metrics.smoothness import input_hessian_top_eigenvalue
 from transferlab.models import build_model, place_model
-from transferlab.optimization import SGD
 from transferlab.precision import autocast, check_precision
-from transferlab.smoothness import input_hessian_top_eigenvalue
-from transferlab.training import (
+from transferlab.training.checkpoints import load_model_record
+from transferlab.training.loop import (
     TrainingConfig,
     data_stream,
     epoch_seed,
@@ -39,6 +38,7 @@ from transferlab.training import (
     train_model,
     training_precision,
 )
+from transferlab.training.optimization import SGD
 
 MEAN, STD = [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]
 MAIN_SRC = Path("/work/main/src")
@@ -101,8 +101,8 @@ def test_fp32_training_equals_a_hand_written_reference_loop(tmp_path) -> None:
 
 MAIN_SCRIPT = """
 import json, sys, torch
-from transferlab.training import train_model
-from transferlab.checkpoints import load_model_record
+from transferlab.training.loop import train_model
+from transferlab.training.checkpoints import load_model_record
 torch.set_num_threads(1)
 specs, out = json.loads(sys.argv[1]), sys.argv[2]
 for name, s in specs.items():
@@ -142,7 +142,7 @@ def test_fp32_weights_equal_those_of_mains_code(tmp_path) -> None:
 
 
 def test_precision_enters_the_spec_only_when_it_is_not_fp32(tmp_path) -> None:
-    from transferlab.training import spec_fingerprint
+    from transferlab.training.loop import spec_fingerprint
 
     assert spec_fingerprint(spec()) != spec_fingerprint(spec(precision="bf16"))
     record = train_model(spec(epochs=1, warmup_epochs=0), tmp_path / "m.pt", log=lambda m: None)
@@ -219,7 +219,7 @@ def test_run_attack_at_fp32_is_unchanged_by_the_precision_argument() -> None:
 
 
 def test_smoothness_and_gradients_are_fp32_inside_a_bf16_region() -> None:
-    from transferlab.similarity import input_gradients
+    from transferlab.metrics.similarity import input_gradients
 
     model = tiny_model().eval()
     g = torch.Generator().manual_seed(3)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from transferlab.compare.reference import paper_table
 from transferlab.config import surrogate_label, table_rows
-from transferlab.reference import paper_table
 
 PAPER_GRIDS = {
     "st": {"grid": [None]},

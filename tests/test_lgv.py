@@ -21,9 +21,7 @@ from transferlab.attacks import (
     member_order,
     run_attack,
 )
-from transferlab.checkpoints import load_model, load_model_record
-from transferlab.crafting import craft_adversarial_sets, craft_collection_sets
-from transferlab.lgv import (
+from transferlab.lgv.collection import (
     COLLECTION_FORMAT,
     build_collection,
     collection_points,
@@ -31,9 +29,11 @@ from transferlab.lgv import (
     load_collection_record,
 )
 from transferlab.models import build_model, place_model
-from transferlab.optimization import SGD
-from transferlab.store import load_adversarial
-from transferlab.training import epoch_seed, train_model
+from transferlab.training.checkpoints import load_model, load_model_record
+from transferlab.training.loop import epoch_seed, train_model
+from transferlab.training.optimization import SGD
+from transferlab.transfer.crafting import craft_adversarial_sets, craft_collection_sets
+from transferlab.transfer.store import load_adversarial
 
 DATASET = {"name": "digits", "options": {"size": 8}}
 # digits at size 8: 1,347 training images, so 11 batches of 128 per epoch

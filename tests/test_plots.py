@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from transferlab.plots import plot_similarity_heatmap, plot_vs_at_eps, plot_vs_tau
+from transferlab.report.plots import plot_similarity_heatmap, plot_vs_at_eps, plot_vs_tau
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -255,8 +255,8 @@ def test_bad_epoch_checkpoint_is_named_and_training_starts_fresh(
 
 @pytest.mark.parametrize("damage", ["truncated", "bit-flipped"])
 def test_bad_lgv_collection_fails_in_one_line(work, fault, damage) -> None:
-    from transferlab.checkpoints import TransferlabFileError
-    from transferlab.lgv import build_collection, load_collection
+    from transferlab.lgv.collection import build_collection, load_collection
+    from transferlab.training.checkpoints import TransferlabFileError
 
     fault.name("bad input", f"LGV collection: {damage} file (library; no CLI command yet)")
     path = work / "results/lgv/collection.pt"
@@ -363,7 +363,7 @@ def test_no_code_is_evaluated_from_configs_or_files(fault) -> None:
         if pattern.search(line)
     ]
     assert not hits, hits
-    store = (REPO / "src/transferlab/store.py").read_text()
+    store = (REPO / "src/transferlab/transfer/store.py").read_text()
     assert "json.loads(encoded)" in store  # AE attributes: one JSON attribute, parsed as JSON
     fault.detail = "none found; AE attributes parsed with json.loads, job specs as JSON"
     fault.survived = True

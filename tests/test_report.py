@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from transferlab.report_pages import markdown_to_html, table_page
+from transferlab.report.pages import markdown_to_html, table_page
 
 # ---------------------------------------------------------------- table pages
 

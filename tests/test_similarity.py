@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from transferlab.reference import paper_table
-from transferlab.similarity import (
+from transferlab.compare.reference import paper_table
+from transferlab.metrics.similarity import (
     gradient_similarity,
     input_gradients,
     intra_architecture_matrix,
@@ -143,8 +143,8 @@ def test_similarity_summary_reports_mean_and_min() -> None:
 
 
 def _write_gradients(path, gradients: torch.Tensor) -> str:
-    from transferlab.checkpoints import atomic_torch_save
-    from transferlab.measurements import GRADIENTS_FORMAT
+    from transferlab.metrics.measurements import GRADIENTS_FORMAT
+    from transferlab.training.checkpoints import atomic_torch_save
 
     atomic_torch_save(
         {"format": GRADIENTS_FORMAT, "y": torch.zeros(len(gradients)), "gradients": gradients},
@@ -210,8 +210,8 @@ def test_fig11_cells_follow_the_seed_shift_protocol_and_are_asymmetric(tmp_path)
 def test_fig11_with_two_seeds_is_symmetric_by_design_and_says_so(tmp_path) -> None:
     import json
 
-    from transferlab.figures import similarity_matrix_note, write_matrix_record
-    from transferlab.similarity import shifted_seed_pairs, symmetric_by_design
+    from transferlab.metrics.similarity import shifted_seed_pairs, symmetric_by_design
+    from transferlab.report.figures import similarity_matrix_note, write_matrix_record
 
     assert shifted_seed_pairs([2, 0, 1]) == [(0, 1), (1, 2), (2, 0)]
     assert shifted_seed_pairs([5, 3]) == [(3, 5), (5, 3)]
@@ -308,8 +308,8 @@ def test_table7_reproduces_published_scores_from_published_values() -> None:
 
 
 def test_pairwise_similarities_keeps_list_valued_identities(tmp_path) -> None:
-    from transferlab.checkpoints import atomic_torch_save
-    from transferlab.measurements import GRADIENTS_FORMAT, pairwise_similarities
+    from transferlab.metrics.measurements import GRADIENTS_FORMAT, pairwise_similarities
+    from transferlab.training.checkpoints import atomic_torch_save
 
     a = torch.tensor([[1.0, 0.0], [0.0, 2.0], [3.0, 4.0]])
     paths = {}

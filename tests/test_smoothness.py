@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from transferlab.smoothness import (
+from transferlab.metrics.smoothness import (
     input_hessian_top_eigenvalue,
     lanczos_top_eigenvalue,
     smoothness_summary,

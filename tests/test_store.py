@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from transferlab.store import (
+from transferlab.transfer.store import (
     AdversarialFileError,
     dequantize_images,
     load_adversarial,

@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from tests.conftest import subprocess_env
-from transferlab.checkpoints import MODEL_FORMAT, load_model, load_model_record
-from transferlab.optimization import SGD
-from transferlab.training import TrainingConfig, lr_at_epoch, train_model
+from transferlab.training.checkpoints import MODEL_FORMAT, load_model, load_model_record
+from transferlab.training.loop import TrainingConfig, lr_at_epoch, train_model
+from transferlab.training.optimization import SGD
 
 
 def spec(epochs: int = 3, method: str = "st", tau: object = None) -> dict:
@@ -266,14 +266,14 @@ def test_killed_job_rerun_after_a_library_edit_starts_over(tmp_path) -> None:
     # An edit outside the training job's import closure: the checkpoint is resumed.
     resumed = tmp_path / "resumed.pt"
     killed_run(resumed)
-    plots = library / "transferlab" / "plots.py"
+    plots = library / "transferlab" / "report" / "plots.py"
     plots.write_text(plots.read_text() + "\n# an edit outside training's imports\n")
     assert "resuming from epoch checkpoint" in rerun(resumed)
 
     # An edit inside it (the optimizer): the checkpoint is refused, training starts over.
     restarted = tmp_path / "restarted.pt"
     killed_run(restarted)
-    optimizer = library / "transferlab" / "optimization.py"
+    optimizer = library / "transferlab" / "training" / "optimization.py"
     optimizer.write_text(optimizer.read_text() + "\n# a fix since the job was killed\n")
     log = rerun(restarted)
     assert "written by other library code" in log and "starting fresh" in log

@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from transferlab.attacks import build_attack, run_attack
-from transferlab.store import load_adversarial, quantize_images, write_adversarial
-from transferlab.transfer import (
+from transferlab.transfer.store import load_adversarial, quantize_images, write_adversarial
+from transferlab.transfer.success import (
     aggregate_asr,
     evaluate_transfer,
     per_sample_outcomes,
@@ -306,7 +306,7 @@ def test_attack_command_needs_all_three_transfer_outputs_or_none() -> None:
 @pytest.fixture(scope="module")
 def two_surrogates(tmp_path_factory) -> tuple[Path, Path]:
     """Two tiny trained digits models (size 8): the surrogate and a stranger."""
-    from transferlab.training import train_model
+    from transferlab.training.loop import train_model
 
     root = tmp_path_factory.mktemp("surrogates")
     paths = []
@@ -329,7 +329,7 @@ EVALUATION = {"split": "test", "n_samples": 16}
 
 
 def _crafted(tmp_path: Path, surrogate: Path) -> Path:
-    from transferlab.crafting import craft_adversarial_sets
+    from transferlab.transfer.crafting import craft_adversarial_sets
 
     out = tmp_path / "untargeted-eps8.h5"
     craft_adversarial_sets(
@@ -367,8 +367,8 @@ def _rewritten(path: Path, out: Path, **attrs: object) -> Path:
 def test_transfer_refuses_files_from_another_surrogate_data_set_or_split(
     tmp_path: Path, two_surrogates
 ) -> None:
-    from transferlab.crafting import evaluate_adversarial_sets
-    from transferlab.store import AdversarialFileError
+    from transferlab.transfer.crafting import evaluate_adversarial_sets
+    from transferlab.transfer.store import AdversarialFileError
 
     surrogate, stranger = two_surrogates
     good = _crafted(tmp_path, surrogate)

@@ -94,7 +94,7 @@ def test_every_stored_ae_is_within_budget_of_its_8bit_clean_image(built) -> None
     import numpy as np
 
     from transferlab.data import build_dataset
-    from transferlab.store import load_adversarial, quantize_images
+    from transferlab.transfer.store import load_adversarial, quantize_images
 
     x, _ = build_dataset("digits", size=8).split("test")
     assert np.array_equal(quantize_images(x).astype(np.float32) / 255, x.numpy())
@@ -152,19 +152,19 @@ def _dry_run_after_editing(built, tiny_config, module: str) -> list[str]:
 
 
 def test_editing_a_library_module_reruns_the_stages_using_it(built, tiny_config) -> None:
-    outputs = _dry_run_after_editing(built, tiny_config, "tables.py")
+    outputs = _dry_run_after_editing(built, tiny_config, "tables/table12.py")
     assert "results/tables/table12.csv" in outputs
     assert not any(p.startswith("results/models/") for p in outputs)
     assert not any(p.startswith("results/metrics/") for p in outputs)
     # smoothness is imported by measure and (through similarity) by the similarity rule
-    outputs = _dry_run_after_editing(built, tiny_config, "smoothness.py")
+    outputs = _dry_run_after_editing(built, tiny_config, "metrics/smoothness.py")
     assert "results/metrics/similarity/digits/targets.csv" in outputs
     assert "results/metrics/smoothness/digits/ResNet18/st/tau1/seed0.csv" in outputs
     assert not any(p.startswith(("results/models/", "results/adversarial/")) for p in outputs)
 
 
 def test_table5_rows_and_columns_use_the_papers_labels(built) -> None:
-    from transferlab.reference import paper_table
+    from transferlab.compare.reference import paper_table
 
     table = pd.read_csv(built / "results/tables/table5.csv")
     paper = paper_table("table5")
@@ -192,7 +192,7 @@ def test_table5_rows_and_columns_use_the_papers_labels(built) -> None:
 def test_table8_targets_are_shared_with_table7_and_labelled_like_the_paper(
     built, tiny_config
 ) -> None:
-    from transferlab.reference import paper_table
+    from transferlab.compare.reference import paper_table
 
     table = pd.read_csv(built / "results/tables/table8.csv")
     assert list(pd.unique(table["surrogate"])) == ["ST", "same as target", "SAM"]
@@ -214,7 +214,7 @@ def test_table8_targets_are_shared_with_table7_and_labelled_like_the_paper(
 
 
 def test_table13_is_autoattack_on_its_stated_subset(built) -> None:
-    from transferlab.store import load_adversarial
+    from transferlab.transfer.store import load_adversarial
 
     table = pd.read_csv(built / "results/tables/table13.csv")
     assert list(pd.unique(table["surrogate"])) == ["ST", "LS tau=1", "LS tau=2", "AT", "SAM"]

@@ -19,14 +19,14 @@ __all__ = ["__version__", "load_adversarial", "load_collection", "load_dataset",
 
 def load_model(path: Any, device: Any = "cpu") -> Any:
     """A trained model from its file, in eval mode, taking [0,1] images."""
-    from transferlab.checkpoints import load_model as _load_model
+    from transferlab.training.checkpoints import load_model as _load_model
 
     return _load_model(path, device=device)
 
 
 def load_collection(path: Any, device: Any = "cpu") -> Any:
     """The K members of an LGV collection file (collection order), eval mode, on [0,1] images."""
-    from transferlab.lgv import load_collection as _load_collection
+    from transferlab.lgv.collection import load_collection as _load_collection
 
     return _load_collection(path, device=device)
 
@@ -40,6 +40,6 @@ def load_dataset(name: str, split: str = "test", **options: Any) -> Any:
 
 def load_adversarial(path: Any, **kwargs: Any) -> Any:
     """The arrays and attributes of one stored adversarial-example file."""
-    from transferlab.store import load_adversarial as _load_adversarial
+    from transferlab.transfer.store import load_adversarial as _load_adversarial
 
     return _load_adversarial(path, **kwargs)

@@ -6,9 +6,10 @@ as a param: a sha256 over the names and contents of every transferlab module
 the command can import. The set is derived, never listed by hand:
 
 - ``command_modules(command)`` starts from the CLI's ``cmd_<command>``
-  function (``prepare-data`` → ``cmd_prepare_data``): the modules imported in
-  its body and in the bodies of the ``cli`` functions it refers to, plus
-  ``cli``'s own module-level imports and ``__main__`` (``python -m transferlab``);
+  function in ``cli/commands.py`` (``prepare-data`` → ``cmd_prepare_data``): the
+  modules imported in its body and in the bodies of the functions of that module it
+  refers to, plus the module's own top-level imports and ``CLI_MODULES`` (``__main__``,
+  ``cli``'s ``main`` and ``parser``: ``python -m transferlab``);
 - ``module_closure`` then follows every ``import`` statement of each module —
   at module level *and* inside functions, because the library imports heavy
   dependencies lazily — and adds the parent packages whose ``__init__`` an
@@ -175,14 +176,24 @@ def command_function_name(command: str) -> str:
     return "cmd_" + command.replace("-", "_")
 
 
+# Every command runs these: the entry point, main, the parser (its defaults are inputs too)
+# and the commands module's top level.
+CLI_MODULES = (
+    f"{PACKAGE}.__main__",
+    f"{PACKAGE}.cli",
+    f"{PACKAGE}.cli.parser",
+    f"{PACKAGE}.cli.commands",
+)
+
+
 def command_modules(command: str, root: Path | None = None) -> set[str]:
     """Every transferlab module ``python -m transferlab <command>`` can import."""
     root = root or package_root()
-    cli_module = f"{PACKAGE}.cli"
-    cli_path = module_file(cli_module, root)
-    if cli_path is None:
-        raise ValueError(f"{root} has no cli.py")
-    tree = _parsed(cli_path)
+    commands_module = f"{PACKAGE}.cli.commands"
+    commands_path = module_file(commands_module, root)
+    if commands_path is None:
+        raise ValueError(f"{root} has no cli/commands.py")
+    tree = _parsed(commands_path)
     functions = {
         node.name: node
         for node in tree.body
@@ -191,8 +202,10 @@ def command_modules(command: str, root: Path | None = None) -> set[str]:
     entry = command_function_name(command)
     if entry not in functions:
         commands = sorted(n[4:].replace("_", "-") for n in functions if n.startswith("cmd_"))
-        raise ValueError(f"unknown command {command!r}; cli.py defines: {', '.join(commands)}")
-    # The entry function and the cli functions it calls (directly or through each other).
+        raise ValueError(
+            f"unknown command {command!r}; cli/commands.py defines: {', '.join(commands)}"
+        )
+    # The entry function and the module's functions it calls (directly or through each other).
     reached, pending = set(), [entry]
     while pending:
         name = pending.pop()
@@ -204,13 +217,15 @@ def command_modules(command: str, root: Path | None = None) -> set[str]:
     imported: set[str] = set()
     constants_only: set[str] = set()
     for node, on_import in [(functions[n], False) for n in reached] + [(tree, True)]:
-        used, top_level = _imported_modules(node, cli_module, root, executed_on_import=on_import)
+        used, top_level = _imported_modules(
+            node, commands_module, root, executed_on_import=on_import
+        )
         imported |= used
         constants_only |= top_level
-    # cli and __main__ are part of every command, but only through the functions reached.
-    own = {cli_module, f"{PACKAGE}.__main__"}
+    # The cli modules are part of every command, but their other commands' imports are not.
+    own = set(CLI_MODULES)
     closure = module_closure(imported - own, root, top_level=constants_only - own)
-    return closure | {cli_module, f"{PACKAGE}.__main__"} | set(_parents(cli_module))
+    return closure | own | set(_parents(commands_module))
 
 
 def digest_of_modules(modules: Iterable[str], root: Path | None = None) -> str:

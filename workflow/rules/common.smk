@@ -6,9 +6,9 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from transferlab import code_digest, forkserver
-from transferlab.attack_modes import attack_job_name
+from transferlab.transfer.modes import attack_job_name
 from transferlab.config import ConfigError, check_config, table_datasets
-from transferlab.figures import FIGURES
+from transferlab.report.figures import FIGURES
 from transferlab.plan import Plan, outputs, specs, tables
 
 validate(config, workflow.source_path("../schemas/config.schema.yaml"), set_default=True)
@@ -118,7 +118,7 @@ def get_dataset_options(wildcards):
 
 
 def get_paper_csvs(wildcards):
-    return outputs.paper_csvs(wildcards.table, LIBRARY / "reference" / "paper")
+    return outputs.paper_csvs(wildcards.table, LIBRARY / "compare" / "reference" / "paper")
 
 
 def gpu_count(wildcards):

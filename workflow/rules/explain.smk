@@ -1,4 +1,4 @@
-# Explaining transferability: the joined per-surrogate table, Table VI and Fig. 2.
+# Explaining transferability: the joined per-surrogate table and the paper's claims.
 
 
 rule surrogates:
@@ -23,49 +23,6 @@ rule surrogates:
         spec=outputs.surrogates_spec(PLAN),
     shell:
         "python -m transferlab surrogates --spec {params.spec:q} --out {output.csv} > {log} 2>&1"
-
-
-rule table6:
-    input:
-        surrogates=f"{RESULTS}/tables/surrogates.csv",
-    output:
-        csv=f"{RESULTS}/tables/table6.csv",
-        md=f"{RESULTS}/tables/table6.md",
-    log:
-        f"{RESULTS}/logs/table6.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/table6.tsv"
-    localrule: True
-    conda:
-        "../../envs/transferlab.yaml"
-    params:
-        code=command_digest("table6"),
-    shell:
-        "python -m transferlab table6 --surrogates {input.surrogates} --out {output.csv}"
-        " --markdown {output.md} > {log} 2>&1"
-
-
-rule asr_figure:
-    input:
-        surrogates=f"{RESULTS}/tables/surrogates.csv",
-    output:
-        png=figure_report(f"{RESULTS}/figures/{{dataset}}/asr_vs_at_eps.png", "asr_vs_at_eps"),
-        svg=f"{RESULTS}/figures/{{dataset}}/asr_vs_at_eps.svg",
-    log:
-        f"{RESULTS}/logs/figures/{{dataset}}.asr.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figures/{{dataset}}.asr.tsv"
-    localrule: True
-    conda:
-        "../../envs/transferlab.yaml"
-    params:
-        code=command_digest("asr-figure"),
-        dataset=get_dataset_label,
-        eps=lambda wc: f"{PLAN.budgets(wc.dataset)[len(PLAN.budgets(wc.dataset)) // 2]}/255",
-        stem=lambda wc, output: output.png[: -len(".png")],
-    shell:
-        "python -m transferlab asr-figure --surrogates {input.surrogates} --dataset {params.dataset:q}"
-        " --eps {params.eps} --out-stem {params.stem} > {log} 2>&1"
 
 
 # The paper's qualitative claims, each with a bootstrap interval and a verdict.

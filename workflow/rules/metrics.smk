@@ -1,5 +1,5 @@
 # Metrics: per-model smoothness and input gradients; similarities from stored gradients;
-# Table VII and Figures 3-11.
+# the tables and figures built from them live in tables.smk and report.smk.
 
 
 rule measure:
@@ -56,49 +56,3 @@ rule similarity:
     shell:
         "python -m transferlab similarity --sources {params.sources:q} --targets {params.targets:q}"
         " --seed-pairs {params.seed_pairs} --out {output.summary} --samples {output.samples} > {log} 2>&1"
-
-
-rule figures:
-    input:
-        summaries=lambda wc: [m["summary"] for m in PLAN.surrogate_metric_entries(wc.dataset)],
-        similarity=f"{RESULTS}/metrics/similarity/{{dataset}}/targets.csv",
-        intra=f"{RESULTS}/metrics/similarity/{{dataset}}/intra.csv",
-    output:
-        [figure_report(f"{RESULTS}/figures/{{dataset}}/{name}.png", name) for name in FIGURES],
-        [f"{RESULTS}/figures/{{dataset}}/{name}.svg" for name in FIGURES],
-        matrix=f"{RESULTS}/figures/{{dataset}}/similarity_matrix.json",
-    log:
-        f"{RESULTS}/logs/figures/{{dataset}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figures/{{dataset}}.tsv"
-    localrule: True
-    conda:
-        "../../envs/transferlab.yaml"
-    params:
-        code=command_digest("figures"),
-        spec=get_figures_spec,
-    shell:
-        "python -m transferlab figures --spec {params.spec:q} > {log} 2>&1"
-
-
-if "table7" in config["tables"]:
-
-    rule table7:
-        input:
-            similarity=f"{RESULTS}/metrics/similarity/{config['tables']['table7']['dataset']}/table7.csv",
-        output:
-            csv=f"{RESULTS}/tables/table7.csv",
-            md=f"{RESULTS}/tables/table7.md",
-        log:
-            f"{RESULTS}/logs/table7.log",
-        benchmark:
-            f"{RESULTS}/benchmarks/table7.tsv"
-        localrule: True
-        conda:
-            "../../envs/transferlab.yaml"
-        params:
-            code=command_digest("table7"),
-            dataset=PLAN.dataset_label(config["tables"]["table7"]["dataset"]),
-        shell:
-            "python -m transferlab table7 --similarity {input.similarity} --dataset {params.dataset:q}"
-            " --out {output.csv} --markdown {output.md} > {log} 2>&1"

@@ -23,7 +23,7 @@ from transferlab.registry import Registry
 
 
 class Optimizer(Protocol):
-    """What a training step needs of an optimizer: transferlab.optimization.SGD and every
+    """What a training step needs of an optimizer: transferlab.training.optimization.SGD and every
     torch.optim optimizer qualify."""
 
     def zero_grad(self, set_to_none: bool = True) -> None: ...

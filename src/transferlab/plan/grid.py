@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from transferlab.attack_modes import (
+from transferlab.config import dataset_budgets, surrogate_label, table_datasets, table_rows
+from transferlab.data import DATASETS
+from transferlab.mechanisms import MECHANISMS
+from transferlab.transfer.modes import (
     analysis_modes,
     attack_job_name,
     attack_modes,
     every_mode_surrogates,
 )
-from transferlab.config import dataset_budgets, surrogate_label, table_datasets, table_rows
-from transferlab.data import DATASETS
-from transferlab.mechanisms import MECHANISMS
 
 # The path of one model's file of one stage.
 MODEL_STEM = "{results}/{kind}/{dataset}/{arch}/{method}/tau{tau}/seed{seed}"
@@ -124,7 +124,7 @@ class Plan:
 
     def attack_name(self, dataset: str, method: str, tau: Any, attack: str) -> str:
         """The attack job's name in its paths: ``pgd`` (every mode) or ``pgd.untargeted``
-        (transferlab.attack_modes); AutoAttack's job is untargeted by definition."""
+        (transferlab.transfer.modes); AutoAttack's job is untargeted by definition."""
         if attack not in self.crafted_attacks(dataset):
             return attack
         modes = attack_modes(

@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from transferlab.compare import budget_map
+from transferlab.compare.comparison import budget_map
 from transferlab.config import paper_row_label, surrogate_label, table_datasets, table_rows
-from transferlab.figures import FIGURES
 from transferlab.plan.grid import Plan
+from transferlab.report.figures import FIGURES
 
 
 def built_tables(plan: Plan) -> list[str]:
@@ -83,7 +83,7 @@ def surrogates_spec(plan: Plan) -> str:
 
 
 def claims_spec(plan: Plan) -> dict[str, Any]:
-    """Every surrogate's per-sample files (transferlab.claims.claims_inputs) and the
+    """Every surrogate's per-sample files (transferlab.explain.claims.claims_inputs) and the
     per-image similarity files, per data set label."""
     entries, similarity = [], {}
     for dataset in plan.config["datasets"]:
@@ -142,7 +142,7 @@ def paper_rows(plan: Plan, table: str) -> str:
 
 def paper_budgets(plan: Plan, table: str) -> str:
     """JSON {dataset label: {our eps label: the paper's}} of one compared table: each data
-    set's budgets mapped onto the paper's by position (transferlab.compare.budget_map);
+    set's budgets mapped onto the paper's by position (transferlab.compare.comparison.budget_map);
     "null" for tables without budgets."""
     if table in ("table7", "table8", "table12"):
         return "null"  # no eps column (Table VIII prints one budget)
@@ -159,5 +159,5 @@ def paper_budgets(plan: Plan, table: str) -> str:
 
 def paper_csvs(table: str, reference: Path) -> list[str]:
     """The paper's published CSVs of one table: ``<table>_*.csv`` in ``reference`` (the
-    workflow's own copy of src/transferlab/reference/paper, so a clone reads its own)."""
+    workflow's own copy of src/transferlab/compare/reference/paper, so a clone reads its own)."""
     return sorted(str(p) for p in reference.glob(f"{table}_*.csv"))

@@ -1,0 +1,103 @@
+"""Tables II–V and XIII: transfer ASR of surrogate rows × attack × mode × ε × target.
+
+``build_asr_table(spec)`` joins each row's transfer summaries (mean ± std over seeds, the
+cell's bootstrap interval), ``render_asr_markdown`` writes the table with its title and
+caption; ``spec`` is the asr-table command's (``transferlab.plan.tables.asr_table_spec``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from transferlab.budget_labels import format_eps
+from transferlab.transfer.success import aggregate_asr, render_markdown
+
+
+def asr_table_part(spec: dict[str, Any], part: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
+    """One data set's rows of an ASR table (mean ± std over seeds, bootstrap interval; eps
+    as a float plus ``eps_label``) and its surrogate row order."""
+    frames = [
+        pd.read_csv(e["csv"]).assign(surrogate=e["surrogate"], seed=e["seed"])
+        for e in part["inputs"]
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    df = df[df["attack"].isin(spec["attacks"]) & df["eps"].isin(part["budgets"])]
+    surrogates = list(dict.fromkeys(e["surrogate"] for e in part["inputs"]))
+    # Row order of the paper's tables: surrogate, attack, mode (U before T), eps, target.
+    ranks = {
+        "surrogate": surrogates,
+        "attack": spec["attacks"],
+        "mode": ["untargeted", "targeted"],
+        "target": part["targets"],
+    }
+    df = df.sort_values(
+        ["surrogate", "attack", "mode", "eps", "target"],
+        key=lambda c: c.map({v: i for i, v in enumerate(ranks[c.name])}) if c.name in ranks else c,
+        kind="stable",
+    )
+    df = df.assign(dataset=part["dataset"], eps=df["eps"] / 255, attack=df["attack"].str.upper())
+    table = aggregate_asr(df)
+    table["eps_label"] = table["eps"].map(format_eps)
+    intervals = spec.get("intervals")
+    if intervals:
+        from transferlab.explain.bootstrap import asr_bootstrap_intervals, asr_table_samples
+
+        samples = asr_table_samples(
+            part["inputs"],
+            dataset=part["dataset"],
+            attacks=spec["attacks"],
+            budgets=part["budgets"],
+        )
+        ci = asr_bootstrap_intervals(
+            samples, resamples=intervals["resamples"], seed=intervals["seed"]
+        )
+        keys = ["dataset", "surrogate", "attack", "mode", "eps_label", "target"]
+        ci = ci.rename(columns={"eps": "eps_label"})
+        table = table.merge(ci, on=keys, how="left", validate="one_to_one")
+    return table, surrogates
+
+
+def asr_table_parts(spec: dict[str, Any]) -> list[tuple[pd.DataFrame, list[str]]]:
+    """Each data set's part (Table XIII's CIFAR-10 and ImageNette halves), or the one."""
+    return [asr_table_part(spec, part) for part in spec.get("parts") or [spec]]
+
+
+def render_asr_markdown(spec: dict[str, Any], built: list[tuple[pd.DataFrame, list[str]]]) -> str:
+    """The table's Markdown: title, caption (note, intervals), one section per data set."""
+    parts = spec.get("parts") or [spec]
+    rendered = [
+        render_markdown(t.drop(columns="eps_label"), surrogate_order=order) for t, order in built
+    ]
+    intervals = spec.get("intervals")
+    text = f"# {spec['title']}\n\nASR in %, mean±std over seeds; U = untargeted, T = targeted."
+    if spec.get("note"):
+        text += " " + spec["note"]
+    if intervals:
+        text += (
+            f" The CSV adds each cell's 95 % bootstrap interval (asr_ci_low, asr_ci_high; "
+            f"{intervals['resamples']} resamples of seeds and evaluation images)."
+        )
+    if len(parts) == 1:
+        text += "\n\n" + rendered[0]
+    else:
+        for part, markdown in zip(parts, rendered, strict=True):
+            note = f"{part['note']}\n\n" if part.get("note") else ""
+            text += f"\n\n## {part['dataset']}\n\n{note}{markdown}"
+    return text
+
+
+def build_asr_table(
+    spec: dict[str, Any], built: list[tuple[pd.DataFrame, list[str]]]
+) -> pd.DataFrame:
+    """The tidy table of every part: eps as its label, LGV rows split into surrogate + lgv."""
+    table = pd.concat([t for t, _ in built], ignore_index=True)
+    table = table.assign(eps=table["eps_label"]).drop(columns="eps_label")
+    if spec.get("lgv_rows"):
+        from transferlab.config import split_lgv_label
+
+        rows = table["surrogate"].map(split_lgv_label)
+        table["surrogate"] = rows.str[0]
+        table.insert(table.columns.get_loc("surrogate") + 1, "lgv", rows.str[1])
+    return table
