@@ -11,12 +11,8 @@ from scipy import stats
 
 from transferlab.budget_labels import format_eps
 from transferlab.compare.reference import paper_table
-from transferlab.explain.analysis import (
-    TABLE6_STATISTICS,
-    smoothness_score,
-    surrogate_table,
-    table6,
-)
+from transferlab.explain.analysis import smoothness_score, surrogate_table
+from transferlab.tables.table6 import TABLE6_STATISTICS, table6
 
 # ---------------------------------------------------------------- smoothness score
 

@@ -309,7 +309,7 @@ def test_asr_intervals_reject_missing_columns_and_duplicates():
 
 
 def test_asr_table_samples_reads_files_keyed_like_the_table_csv(tmp_path):
-    from transferlab.transfer.success import aggregate_asr
+    from transferlab.tables.asr import aggregate_asr
 
     rng = np.random.default_rng(9)
     entries, summaries = [], []

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.claims_world import World, build_inputs, paper_world, reversed_world
-from transferlab.explain.analysis import surrogate_table, table6
+from transferlab.explain.analysis import surrogate_table
 from transferlab.explain.claims import (
     CLAIMS,
     CLAIMS_COLUMNS,
@@ -20,7 +20,8 @@ from transferlab.explain.claims import (
     claims_inputs,
     render_claims_markdown,
 )
-from transferlab.metrics.similarity import table7
+from transferlab.tables.table6 import table6
+from transferlab.tables.table7 import table7
 
 RESAMPLES = 200
 IDS = [claim.id for claim in CLAIMS]

@@ -14,8 +14,8 @@ from transferlab.metrics.similarity import (
     input_gradients,
     intra_architecture_matrix,
     similarity_summary,
-    table7,
 )
+from transferlab.tables.table7 import table7
 
 
 class NegatedLogits(nn.Module):
@@ -324,3 +324,24 @@ def test_pairwise_similarities_keeps_list_valued_identities(tmp_path) -> None:
     assert summary["similarity_mean"].tolist() == pytest.approx([-1.0])
     assert samples["similarity"].tolist() == pytest.approx([-1.0, -1.0, -1.0])
     assert samples["tau"].tolist() == ["[0.1, 0.05]"] * 3
+
+
+def test_similarity_pairs_lists_every_pair_or_the_shifted_seeds_only() -> None:
+    from transferlab.metrics.measurements import similarity_pairs
+
+    sources = [{"gradients": f"s{s}.pt", "summary": "x.json", "seed": s} for s in (0, 1, 2)]
+    targets = [{"gradients": f"t{s}.pt", "seed": s, "method": "st"} for s in (0, 1, 2)]
+    every = similarity_pairs(sources, targets, seed_pairs="all")
+    assert [(p["source"], p["target"]) for p in every][:4] == [
+        ("s0.pt", "t0.pt"),
+        ("s0.pt", "t1.pt"),
+        ("s0.pt", "t2.pt"),
+        ("s1.pt", "t0.pt"),
+    ]
+    assert len(every) == 9
+    # Paths are not identity columns; the other keys are, with their side's prefix.
+    assert set(every[0]) == {"source", "target", "source_seed", "target_seed", "target_method"}
+    shifted = similarity_pairs(sources, targets, seed_pairs="shifted")
+    assert [(p["source_seed"], p["target_seed"]) for p in shifted] == [(0, 1), (1, 2), (2, 0)]
+    with pytest.raises(ValueError, match="seed_pairs"):
+        similarity_pairs(sources, targets, seed_pairs="some")

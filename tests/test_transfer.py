@@ -12,13 +12,12 @@ import torch
 from torch import nn
 
 from transferlab.attacks import build_attack, run_attack
+from transferlab.tables.asr import aggregate_asr, render_part_markdown
 from transferlab.transfer.store import load_adversarial, quantize_images, write_adversarial
 from transferlab.transfer.success import (
-    aggregate_asr,
     evaluate_transfer,
     per_sample_outcomes,
     predict_labels,
-    render_markdown,
     transfer_success,
 )
 
@@ -283,7 +282,7 @@ def test_aggregate_asr_mean_and_sample_std() -> None:
 
 
 def test_render_markdown_layout() -> None:
-    text = render_markdown(aggregate_asr(seed_frame()), surrogate_order=["SAM", "ST"])
+    text = render_part_markdown(aggregate_asr(seed_frame()), surrogate_order=["SAM", "ST"])
     assert text == (
         "| Surrogate | U 4/255 VGG16 | T 4/255 VGG16 |\n"
         "|---|---|---|\n"
@@ -291,7 +290,7 @@ def test_render_markdown_layout() -> None:
         "| ST | 60.0±10.0 | 20.0±10.0 |\n"
     )
     with_mi = pd.concat([seed_frame(), seed_frame().assign(attack="mi", asr=0.9)])
-    lines = render_markdown(aggregate_asr(with_mi)).splitlines()
+    lines = render_part_markdown(aggregate_asr(with_mi)).splitlines()
     assert [line.split(" | ")[0] for line in lines[2:]] == ["| ST", "| ST+MI", "| SAM", "| SAM+MI"]
     assert lines[3] == "| ST+MI | 90.0±0.0 | 90.0±0.0 |"
 

@@ -216,31 +216,12 @@ def cmd_measure(args: argparse.Namespace) -> None:
     )
 
 
-PATH_KEYS = ("gradients", "summary")
-
-
 def cmd_similarity(args: argparse.Namespace) -> None:
-    from transferlab.metrics.measurements import pairwise_similarities
-    from transferlab.metrics.similarity import shifted_seed_pairs
+    from transferlab.metrics.measurements import pairwise_similarities, similarity_pairs
 
-    sources, targets = json.loads(args.sources), json.loads(args.targets)
-    allowed = None
-    if args.seed_pairs == "shifted":
-        # Fig. 11: source seed s against target seed s+1 mod n only (similarity.shifted_seed_pairs)
-        allowed = set(shifted_seed_pairs([m["seed"] for m in [*sources, *targets]]))
-    pairs = []
-    for src in sources:
-        for tgt in targets:
-            if allowed is not None and (src["seed"], tgt["seed"]) not in allowed:
-                continue
-            pairs.append(
-                {
-                    "source": src["gradients"],
-                    "target": tgt["gradients"],
-                    **{f"source_{k}": v for k, v in src.items() if k not in PATH_KEYS},
-                    **{f"target_{k}": v for k, v in tgt.items() if k not in PATH_KEYS},
-                }
-            )
+    pairs = similarity_pairs(
+        json.loads(args.sources), json.loads(args.targets), seed_pairs=args.seed_pairs
+    )
     summary = pairwise_similarities(pairs, summary_csv=args.out, samples_csv=args.samples)
     _log(f"wrote {args.out} ({len(summary)} pairs)")
 
@@ -249,7 +230,7 @@ def cmd_table7(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from transferlab.atomic_files import atomic_write_text
-    from transferlab.metrics.similarity import render_table7_markdown, table7_long
+    from transferlab.tables.table7 import render_table7_markdown, table7_long
 
     long, scores = table7_long(pd.read_csv(args.similarity), args.dataset, args.reference)
     atomic_write_text(args.out, long.round(6).to_csv(index=False))
@@ -279,7 +260,7 @@ def cmd_table6(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from transferlab.atomic_files import atomic_write_text
-    from transferlab.explain.analysis import render_table6_markdown, table6
+    from transferlab.tables.table6 import render_table6_markdown, table6
 
     table = table6(pd.read_csv(args.surrogates), mode=args.mode)
     atomic_write_text(args.out, table.to_csv(index=False))

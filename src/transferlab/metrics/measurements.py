@@ -20,7 +20,12 @@ import torch
 
 from transferlab import data
 from transferlab.atomic_files import atomic_write_gzip_text, atomic_write_text
-from transferlab.metrics.similarity import cosine_rows, input_gradients, similarity_summary
+from transferlab.metrics.similarity import (
+    cosine_rows,
+    input_gradients,
+    shifted_seed_pairs,
+    similarity_summary,
+)
 from transferlab.metrics.smoothness import input_hessian_top_eigenvalue, smoothness_summary
 from transferlab.training.checkpoints import (
     TransferlabFileError,
@@ -82,6 +87,40 @@ def measure_model(
 
 def load_gradients(path: str | Path) -> torch.Tensor:
     return load_file(path, GRADIENTS_FORMAT)["gradients"]
+
+
+# Entry keys that are file paths, not model identity (kept out of the pair table's columns).
+PATH_KEYS = ("gradients", "summary")
+
+
+def similarity_pairs(
+    sources: Sequence[dict[str, Any]], targets: Sequence[dict[str, Any]], *, seed_pairs: str
+) -> list[dict[str, Any]]:
+    """The (source, target) model pairs of a similarity job, in source-major order, each as
+    ``{source, target}`` gradient files plus ``source_<key>`` / ``target_<key>`` identity.
+
+    ``seed_pairs="all"``: every source × target; ``"shifted"`` (Fig. 11): source seed s
+    against target seed s+1 mod n only (``similarity.shifted_seed_pairs``).
+    """
+    if seed_pairs not in ("all", "shifted"):
+        raise ValueError(f"seed_pairs={seed_pairs!r}; allowed: 'all', 'shifted'")
+    allowed = None
+    if seed_pairs == "shifted":
+        allowed = set(shifted_seed_pairs([m["seed"] for m in [*sources, *targets]]))
+    pairs = []
+    for src in sources:
+        for tgt in targets:
+            if allowed is not None and (src["seed"], tgt["seed"]) not in allowed:
+                continue
+            pairs.append(
+                {
+                    "source": src["gradients"],
+                    "target": tgt["gradients"],
+                    **{f"source_{k}": v for k, v in src.items() if k not in PATH_KEYS},
+                    **{f"target_{k}": v for k, v in tgt.items() if k not in PATH_KEYS},
+                }
+            )
+    return pairs
 
 
 def pairwise_similarities(

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from transferlab.atomic_files import atomic_path
 from transferlab.frames import require_columns as require_frame_columns
 from transferlab.frames import require_unique
-from transferlab.tables.table12 import mean_std
+from transferlab.tables.over_seeds import mean_std
 
 # What each metric means on an axis, and which direction is "better" to the reader.
 METRICS: dict[str, dict[str, object]] = {

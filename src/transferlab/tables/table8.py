@@ -84,7 +84,7 @@ def table8(per_seed: pd.DataFrame, dataset: str, columns: Sequence[str]) -> pd.D
     appearance and column order ``columns``: dataset, surrogate, target_training, mode,
     eps ("k/255"), asr_mean, asr_std, n_seeds."""
     from transferlab.budget_labels import format_eps
-    from transferlab.tables.table12 import mean_std
+    from transferlab.tables.over_seeds import mean_std
 
     frame = per_seed.assign(asr=100.0 * per_seed["asr"])
     order = {label: i for i, label in enumerate(columns)}

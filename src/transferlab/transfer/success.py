@@ -16,7 +16,6 @@ the tables convert to percent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,8 +26,6 @@ from transferlab.transfer.store import L_INF_TOLERANCE, AdversarialSet, max_linf
 
 if TYPE_CHECKING:
     import pandas as pd
-
-GROUP_COLUMNS = ("dataset", "surrogate", "attack", "mode", "eps", "target")
 
 
 def as_labels(values: Any, name: str, length: int | None = None) -> np.ndarray:
@@ -263,84 +260,3 @@ def evaluate_transfer(
         index=adv_set.index,
     )
     return summarize_outcomes(outcomes, targeted=adv_set.targeted), outcomes
-
-
-def aggregate_asr(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± sample std over seeds of plain and Definition-3 ASR, in percent.
-
-    Input: one row per (dataset, surrogate, attack, mode, eps, target, seed)
-    with ``asr`` and ``asr_def3`` as fractions in [0,1]. Output: one row per
-    group (in order of first appearance) with asr_mean, asr_std, asr_def3_mean,
-    asr_def3_std (std with ddof = 1, 0 for a single seed; NaN def-3 values are
-    skipped) and n_seeds.
-    """
-    needed = [*GROUP_COLUMNS, "asr", "asr_def3"]
-    missing = [column for column in needed if column not in df.columns]
-    if missing:
-        raise ValueError(f"aggregate_asr: input lacks column(s) {missing}; needs {needed}")
-    percent = df.assign(asr=df["asr"] * 100.0, asr_def3=df["asr_def3"] * 100.0)
-    grouped = percent.groupby(list(GROUP_COLUMNS), sort=False, dropna=False)
-    table = grouped.agg(
-        asr_mean=("asr", "mean"),
-        asr_std=("asr", "std"),
-        asr_def3_mean=("asr_def3", "mean"),
-        asr_def3_std=("asr_def3", "std"),
-        n_seeds=("asr", "size"),
-    ).reset_index()
-    single = table["n_seeds"] == 1
-    table.loc[single, "asr_std"] = 0.0
-    table.loc[single & table["asr_def3_mean"].notna(), "asr_def3_std"] = 0.0
-    return table
-
-
-def render_markdown(
-    table_df: pd.DataFrame,
-    *,
-    value: str = "asr",
-    surrogate_order: Sequence[str] | None = None,
-) -> str:
-    """A Markdown table laid out like Tables II/III/IV: ``mean±std`` cells, 1 decimal.
-
-    Rows are surrogates (× attack when several attacks are present, labelled
-    like Table IV: "SAM" for PGD, "SAM+MI", "SAM+DIM") in ``surrogate_order``
-    or order of first appearance; columns are mode × ε × target in order of
-    appearance. ``value`` selects ``asr`` or
-    ``asr_def3``. One dataset per table.
-    """
-    import pandas as pd
-
-    from transferlab.budget_labels import format_eps
-    from transferlab.tables.markdown import pipe_table
-
-    if value not in ("asr", "asr_def3"):
-        raise ValueError(f"value={value!r}; allowed: 'asr', 'asr_def3'")
-    datasets = table_df["dataset"].unique()
-    if len(datasets) > 1:
-        raise ValueError(f"render_markdown renders one dataset; got {list(datasets)}")
-    surrogates = list(surrogate_order or pd.unique(table_df["surrogate"]))
-    unknown = set(table_df["surrogate"]) - set(surrogates)
-    if unknown:
-        raise ValueError(f"surrogate_order lacks {sorted(unknown)}")
-    attacks = list(pd.unique(table_df["attack"]))
-    keys = zip(table_df["mode"], table_df["eps"], table_df["target"], strict=True)
-    columns = list(dict.fromkeys(keys))
-    cells: dict[tuple[str, str, tuple[Any, Any, Any]], str] = {}
-    for row in table_df.itertuples(index=False):
-        mean, std = getattr(row, f"{value}_mean"), getattr(row, f"{value}_std")
-        text = "–" if pd.isna(mean) else f"{mean:.1f}±{std:.1f}"
-        cells[(row.surrogate, row.attack, (row.mode, row.eps, row.target))] = text
-    mode_short = {"untargeted": "U", "targeted": "T"}
-    header = ["Surrogate"] + [
-        f"{mode_short.get(mode, mode)} {format_eps(eps, off_grid='general')} {target}"
-        for mode, eps, target in columns
-    ]
-    rows = []
-    for surrogate in surrogates:
-        for attack in attacks:
-            if not any((surrogate, attack, column) in cells for column in columns):
-                continue
-            plain = len(attacks) == 1 or str(attack).lower() == "pgd"
-            label = surrogate if plain else f"{surrogate}+{str(attack).upper()}"
-            row_cells = [cells.get((surrogate, attack, column), "") for column in columns]
-            rows.append([label, *row_cells])
-    return pipe_table(header, rows)
