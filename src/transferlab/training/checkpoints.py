@@ -39,7 +39,7 @@ def package_versions() -> dict[str, str]:
 
     try:
         # from the installed metadata, not an import: most jobs never use torchvision and
-        # should not pay for loading it (cost: benchmarks/README.md, checkpoints.py)
+        # should not pay for loading it (cost: benchmarks/README.md, training/checkpoints.py)
         torchvision_version = metadata.version("torchvision")
     except metadata.PackageNotFoundError:
         torchvision_version = "not installed"

@@ -1,6 +1,6 @@
 """Claim C7: smoothness and similarity explain the ASR better than accuracy and FP (Table VI).
 
-The Table VI statistics (``analysis.table6``'s Pearson r and OLS R²) on the
+The Table VI statistics (``tables.table6``'s Pearson r and OLS R²) on the
 resampled per-model means, per (target, budget) cell of the claims' mode;
 C7a compares the correlations, C7b the R² of MS + GS with that of all four factors.
 """
@@ -28,7 +28,7 @@ def _table6(d: DatasetReplicates) -> Table6Statistics:
 
     r: Pearson r of ASR with Acc, FP, MS, GS; R²: of ASR ~ MS + GS and ASR ~ all
     four, over every surrogate model with frequency weight = its seed's count
-    (``analysis.table6``'s statistics on the resampled per-model means).
+    (``tables.table6``'s statistics on the resampled per-model means).
     """
     return d.shared("table6", _table6_statistics)
 

@@ -69,6 +69,6 @@ def render_claims_markdown(frame: pd.DataFrame) -> str:
             str(row.source),
             "" if pd.isna(row.note) else str(row.note),
         ]
-        # a literal | would end the cell (report_pages splits rows on every |)
+        # a literal | would end the cell (report.pages splits rows on every |)
         lines.append("| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |")
     return "\n".join(lines) + "\n\n" + describe_claims()

@@ -1,7 +1,7 @@
 """Claim C8: Table VII's scores: D′ surrogates negative, D surrogates non-negative.
 
 score(s) = Σ_t sign(m(s, t) − m(ST, t)) over Table VII's target trainings t, per
-replicate, from the Table VII similarity samples (``similarity.table7``).
+replicate, from the Table VII similarity samples (``tables.table7.table7``).
 """
 
 from __future__ import annotations
