@@ -32,7 +32,7 @@ from transferlab.models import build_model, place_model
 from transferlab.training.checkpoints import load_model, load_model_record
 from transferlab.training.loop import epoch_seed, train_model
 from transferlab.training.optimization import SGD
-from transferlab.transfer.crafting import craft_adversarial_sets, craft_collection_sets
+from transferlab.transfer.crafting import craft_adversarial_sets
 from transferlab.transfer.store import load_adversarial
 
 DATASET = {"name": "digits", "options": {"size": 8}}
@@ -337,9 +337,9 @@ def test_collection_crafting_writes_the_ae_format_with_its_identity(
     evaluation = {"split": "test", "n_samples": 12}
     outputs = [{"path": tmp_path / "t.h5", "mode": "targeted", "eps": 8}]
     attack = {"name": "pgd", "settings": {"steps": 3}}
-    craft_collection_sets(
+    craft_adversarial_sets(
         collection, outputs, dataset=DATASET, evaluation=evaluation, attack=attack,
-        batch_size=6, seed=2, members_per_step=1, log=quiet,
+        batch_size=6, seed=2, collection=True, members_per_step=1, log=quiet,
     )  # fmt: skip
     adv = load_adversarial(tmp_path / "t.h5")
     assert adv.attrs["surrogate_sha256"] == hashlib.sha256(collection.read_bytes()).hexdigest()
@@ -374,8 +374,11 @@ def test_one_member_collection_crafts_what_its_model_file_crafts(
     craft_adversarial_sets(
         base_model, [{"path": tmp_path / "m.h5", "mode": "untargeted", "eps": 8}], **kwargs
     )
-    craft_collection_sets(
-        single, [{"path": tmp_path / "c.h5", "mode": "untargeted", "eps": 8}], **kwargs
+    craft_adversarial_sets(
+        single,
+        [{"path": tmp_path / "c.h5", "mode": "untargeted", "eps": 8}],
+        collection=True,
+        **kwargs,
     )
     a, b = load_adversarial(tmp_path / "m.h5"), load_adversarial(tmp_path / "c.h5")
     assert (a.x_adv == b.x_adv).all() and (a.pred_adv == b.pred_adv).all()

@@ -94,7 +94,7 @@ def cmd_table12(args: argparse.Namespace) -> None:
 
 def cmd_attack(args: argparse.Namespace) -> None:
     from transferlab.data import held_out_set
-    from transferlab.transfer.crafting import craft_adversarial_sets, craft_collection_sets
+    from transferlab.transfer.crafting import craft_adversarial_sets
 
     transfer_args = (args.targets, args.out, args.samples)
     if any(transfer_args) and not all(transfer_args):
@@ -123,11 +123,8 @@ def cmd_attack(args: argparse.Namespace) -> None:
     }
     if args.collection:
         # an LGV collection attacked as an ensemble (SPEC §7 "LGV")
-        craft_collection_sets(
-            args.model, outputs, members_per_step=spec["members_per_step"], **settings
-        )
-    else:
-        craft_adversarial_sets(args.model, outputs, **settings)
+        settings.update(collection=True, members_per_step=spec["members_per_step"])
+    craft_adversarial_sets(args.model, outputs, **settings)
     if args.targets:
         # In the same process: a separate job would pay torch's import (~3 s) again.
         _evaluate_and_write(args, args.model, [out["path"] for out in outputs], spec, images=images)

@@ -2,8 +2,8 @@
 evaluate stored sets against target models (SPEC §8).
 
 One crafting call covers one (surrogate model, attack): every budget × mode
-becomes its own HDF5 file. The surrogate is a model file or, with
-``craft_collection_sets``, an LGV collection attacked as an ensemble.
+becomes its own HDF5 file. The surrogate is a model file or (``collection=True``) an
+LGV collection attacked as an ensemble.
 Evaluation reads exactly the stored uint8 images.
 """
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 
 def craft_adversarial_sets(
-    model_path: str | Path,
+    surrogate_path: str | Path,
     outputs: Sequence[dict[str, Any]],
     *,
     dataset: dict[str, Any],
@@ -42,6 +42,8 @@ def craft_adversarial_sets(
     attack: dict[str, Any],
     batch_size: int,
     seed: int,
+    collection: bool = False,
+    members_per_step: int = 1,
     device: str = "cpu",
     log: Callable[[str], None] = print,
     images: tuple[torch.Tensor, torch.Tensor] | None = None,
@@ -53,45 +55,9 @@ def craft_adversarial_sets(
     ``attack``: {name, settings}. Targeted attacks aim at (y+1) mod K.
     ``images``: ``data.held_out_set(dataset, evaluation)`` when the caller already has it.
     ``precision``: see ``run_attack``; a non-fp32 precision is stored as a file attribute.
-    """
-    model = load_model(model_path, device=device, dataset=dataset)
-    record = load_model_record(model_path)
-    _craft_sets(
-        model,
-        record["architecture"]["num_classes"],
-        model_path,
-        {},
-        outputs,
-        dataset=dataset,
-        evaluation=evaluation,
-        attack=attack,
-        batch_size=batch_size,
-        seed=seed,
-        device=device,
-        log=log,
-        images=images,
-        precision=precision,
-    )
 
-
-def craft_collection_sets(
-    collection_path: str | Path,
-    outputs: Sequence[dict[str, Any]],
-    *,
-    dataset: dict[str, Any],
-    evaluation: dict[str, Any],
-    attack: dict[str, Any],
-    batch_size: int,
-    seed: int,
-    members_per_step: int = 1,
-    device: str = "cpu",
-    log: Callable[[str], None] = print,
-    images: tuple[torch.Tensor, torch.Tensor] | None = None,
-    precision: str = DEFAULT_PRECISION,
-) -> None:
-    """``craft_adversarial_sets`` with an LGV collection file as the surrogate (SPEC §7 "LGV").
-
-    The attack's gradient at step t comes from the members S_t of
+    ``collection``: ``surrogate_path`` is an LGV collection file, attacked as an ensemble
+    (SPEC §7 "LGV"). The attack's gradient at step t comes from the members S_t of
     ``attacks.ensemble.collection_surrogate`` (order π shuffled from ``seed``;
     ``members_per_step`` = n members, mean CE); its clean and adversarial
     predictions are argmax of the members' mean logits. Files are the same
@@ -99,23 +65,28 @@ def craft_collection_sets(
     file's, plus attributes surrogate_kind = "lgv-collection", members = K,
     members_per_step = n and member_order = π.
     """
-    from transferlab.attacks import collection_surrogate
-    from transferlab.lgv.collection import collection_models, load_collection_record
+    if collection:
+        from transferlab.attacks import collection_surrogate
+        from transferlab.lgv.collection import collection_models, load_collection_record
 
-    record = load_collection_record(collection_path)
-    surrogate = collection_surrogate(
-        collection_models(record, device), seed=seed, members_per_step=members_per_step
-    )
-    identity = {
-        "surrogate_kind": "lgv-collection",
-        "members": len(surrogate),
-        "members_per_step": members_per_step,
-        "member_order": surrogate.order,
-    }
+        record = load_collection_record(surrogate_path)
+        surrogate = collection_surrogate(
+            collection_models(record, device), seed=seed, members_per_step=members_per_step
+        )
+        identity = {
+            "surrogate_kind": "lgv-collection",
+            "members": len(surrogate),
+            "members_per_step": members_per_step,
+            "member_order": surrogate.order,
+        }
+    else:
+        surrogate = load_model(surrogate_path, device=device, dataset=dataset)
+        record = load_model_record(surrogate_path)
+        identity = {}
     _craft_sets(
         surrogate,
         record["architecture"]["num_classes"],
-        collection_path,
+        surrogate_path,
         identity,
         outputs,
         dataset=dataset,
