@@ -14,7 +14,7 @@ import torch
 
 from tests.conftest import TINY_CONFIG
 from transferlab.attacks import ATTACKS, attack_settings_names, build_attack, run_attack
-from transferlab.config import ConfigError, check_config
+from transferlab.config.checks import ConfigError, check_config
 from transferlab.models import build_model
 from transferlab.training.checkpoints import MODEL_FORMAT, atomic_torch_save, load_model
 from transferlab.transfer.crafting import craft_adversarial_sets

@@ -14,7 +14,7 @@ from transferlab.compare.comparison import (
     render_comparison_markdown,
 )
 from transferlab.compare.reference import paper_table, paper_table_names
-from transferlab.config import paper_row_label
+from transferlab.config.labels import paper_row_label
 
 # ---------------------------------------------------------------- reference loader
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from transferlab.compare.reference import paper_table
-from transferlab.config import surrogate_label, table_rows
+from transferlab.config.labels import surrogate_label
+from transferlab.config.rows import table_rows
 
 PAPER_GRIDS = {
     "st": {"grid": [None]},
@@ -52,7 +53,7 @@ def test_table7_at_row_uses_the_papers_small_budget_on_config_yaml() -> None:
     import yaml
 
     from tests.conftest import REPO
-    from transferlab.config import table7_rows, table7_surrogate_taus
+    from transferlab.config.rows import table7_rows, table7_surrogate_taus
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     tcfg = config["tables"]["table7"]

@@ -13,7 +13,7 @@ import pytest
 from snakemake.utils import validate
 
 from tests.conftest import REPO, TINY_CONFIG
-from transferlab.config import ConfigError, check_config
+from transferlab.config.checks import ConfigError, check_config
 from transferlab.plan import Plan, outputs, specs, tables
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"

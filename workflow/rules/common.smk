@@ -7,7 +7,8 @@ from snakemake.utils import validate
 
 from transferlab import code_digest, forkserver
 from transferlab.transfer.modes import attack_job_name
-from transferlab.config import ConfigError, check_config, table_datasets
+from transferlab.config.checks import ConfigError, check_config
+from transferlab.config.rows import table_datasets
 from transferlab.report.figures import FIGURES
 from transferlab.plan import Plan, outputs, specs, tables
 

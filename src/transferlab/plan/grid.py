@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from transferlab.config import dataset_budgets, surrogate_label, table_datasets, table_rows
+from transferlab.config.labels import surrogate_label
+from transferlab.config.rows import dataset_budgets, table_datasets, table_rows
 from transferlab.data import DATASETS
 from transferlab.mechanisms import MECHANISMS
 from transferlab.transfer.modes import (
@@ -30,7 +31,7 @@ class Plan:
     """What a validated configuration builds: its models, their files, their labels.
 
     ``config`` must have passed the JSON schema (defaults filled) and
-    ``transferlab.config.check_config``; ``results`` is the output folder.
+    ``transferlab.config.checks.check_config``; ``results`` is the output folder.
     """
 
     def __init__(self, config: dict[str, Any], results: str = "results") -> None:
@@ -44,7 +45,7 @@ class Plan:
         return self.config["datasets"][dataset]
 
     def budgets(self, dataset: str) -> list[int]:
-        """L∞ budgets (1/255) of one data set (``transferlab.config.dataset_budgets``)."""
+        """L∞ budgets (1/255) of one data set (``transferlab.config.rows.dataset_budgets``)."""
         return dataset_budgets(self.config, dataset)
 
     def dataset_name(self, dataset: str) -> str:

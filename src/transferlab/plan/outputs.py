@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from transferlab.compare.comparison import budget_map
-from transferlab.config import paper_row_label, surrogate_label, table_datasets, table_rows
+from transferlab.config.labels import paper_row_label, surrogate_label
+from transferlab.config.rows import table_datasets, table_rows
 from transferlab.plan.grid import Plan
 from transferlab.report.figures import FIGURES
 

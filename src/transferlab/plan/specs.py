@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from transferlab.config import ConfigError, table7_rows, table7_surrogate_taus, table_rows
+from transferlab.config.checks import ConfigError
+from transferlab.config.rows import table7_rows, table7_surrogate_taus, table_rows
 from transferlab.mechanisms import MECHANISMS
 from transferlab.plan.grid import Plan
 

@@ -10,13 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from transferlab.config import (
-    lgv_row_label,
-    table8_rows,
-    table8_targets,
-    table_datasets,
-    table_rows,
-)
+from transferlab.config.labels import lgv_row_label
+from transferlab.config.rows import table8_rows, table8_targets, table_datasets, table_rows
 from transferlab.mechanisms import MECHANISMS
 from transferlab.plan.grid import Plan, ae_file
 

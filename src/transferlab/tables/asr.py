@@ -100,7 +100,7 @@ def build_asr_table(
     table = pd.concat([t for t, _ in built], ignore_index=True)
     table = table.assign(eps=table["eps_label"]).drop(columns="eps_label")
     if spec.get("lgv_rows"):
-        from transferlab.config import split_lgv_label
+        from transferlab.config.labels import split_lgv_label
 
         rows = table["surrogate"].map(split_lgv_label)
         table["surrogate"] = rows.str[0]

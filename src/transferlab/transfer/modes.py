@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from transferlab.config import table8_rows, table8_targets, table_rows
+from transferlab.config.rows import table8_rows, table8_targets, table_rows
 
 ASR_TABLES = ("table2", "table3", "table4")
 ANALYSIS_MODE = "untargeted"  # Table VI and Fig. 2 (SPEC §9: the paper's untargeted theory)

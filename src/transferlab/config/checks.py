@@ -1,4 +1,4 @@
-"""Semantic checks of a pipeline configuration, and the model labels tables use.
+"""Semantic checks of a pipeline configuration.
 
 The JSON schema (workflow/schemas/config.schema.yaml) checks types, unknown
 keys and fills defaults; this module checks what a schema cannot: names
@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from transferlab.config.rows import dataset_budgets, table_datasets
 from transferlab.registry import UnknownNameError
 
 
@@ -134,12 +135,6 @@ def _check_training(where: str, ds: dict[str, Any]) -> None:
             )
 
 
-def dataset_budgets(config: dict[str, Any], ds_key: str) -> list[int]:
-    """L∞ budgets (1/255 units) of one data set: ``datasets.<key>.budgets``, else the
-    top-level ``budgets`` (a 16-px digit needs larger budgets than a CIFAR-10 image)."""
-    return list(config["datasets"][ds_key].get("budgets") or config["budgets"])
-
-
 def _check_unique(key: str, values: list[Any]) -> None:
     repeated = sorted({v for v in values if values.count(v) > 1})
     if repeated:
@@ -181,11 +176,6 @@ def _check_attacks(config: dict[str, Any]) -> None:
             )
         for ds_key in table_datasets(tcfg):
             _check_table(config, table, tcfg, key, ds_key)
-
-
-def table_datasets(tcfg: dict[str, Any]) -> list[str]:
-    """The data sets one table is built from: ``datasets`` (Table XIII) or ``dataset``."""
-    return list(tcfg["datasets"]) if "datasets" in tcfg else [tcfg["dataset"]]
 
 
 def _check_table(
@@ -260,10 +250,6 @@ def _check_table_budgets(
         raise ConfigError(f"{key}.budget: {tcfg['budget']} is not in {where}; allowed: {allowed}")
 
 
-# Table VIII's surrogate rows (the paper's), as configured: mechanisms regularizing toward D.
-TABLE8_ROWS = ("st", "ir", "jr", "er", "sam", "sam_ir", "sam_jr")
-
-
 def _check_table8(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None:
     key = "tables.table8"
     _check_target_architecture(key, tcfg, ds, ds_key)
@@ -275,31 +261,6 @@ def _check_table8(tcfg: dict[str, Any], ds: dict[str, Any], ds_key: str) -> None
             raise ConfigError(f"{where}: [{method}, {tau}] listed more than once")
         seen.add((method, tau))
     _check_table_surrogates(key, tcfg, ds, ds_key)
-
-
-def table8_rows(mechanisms: dict[str, Any], tcfg: dict[str, Any]) -> list[tuple[str, str, int]]:
-    """(row label, mechanism, tau index) of Table VIII's surrogate rows: ``surrogates`` or
-    the paper's ST/IR/JR/ER/SAM/SAM&IR/SAM&JR present in the grid, at their Table II τ."""
-    only = tcfg.get("surrogates") or [m for m in TABLE8_ROWS if m in mechanisms]
-    return table_rows(mechanisms, only)
-
-
-def table8_targets(
-    mechanisms: dict[str, Any], target_trainings: list[Any]
-) -> list[tuple[str, str, int]]:
-    """(column label, mechanism, tau index) of Table VIII's targets: the mechanism's label,
-    with its τ (``AT eps=0.01``) where the table lists the mechanism more than once."""
-    from transferlab.mechanisms import MECHANISMS
-
-    methods = [method for method, _ in target_trainings]
-    columns = []
-    for method, tau in target_trainings:
-        if methods.count(method) > 1:
-            label = surrogate_label(method, int(tau), mechanisms[method]["grid"])
-        else:
-            label = MECHANISMS.get(method).label
-        columns.append((label, method, int(tau)))
-    return columns
 
 
 def _check_lgv(ds: dict[str, Any], ds_key: str) -> None:
@@ -323,23 +284,6 @@ def _check_lgv(ds: dict[str, Any], ds_key: str) -> None:
             f"tables.table5: LGV ensembles are attacked with PGD; add pgd to "
             f"datasets.{ds_key}.attacks.methods"
         )
-
-
-# LGV optimizer (config key) → its label in Table V; the paper's rows without LGV are "none".
-LGV_LABELS = {"sgd": "SGD", "sam": "SAM", "sam_jr": "SAM&JR"}
-LGV_NONE = "none"
-_LGV_SEPARATOR = " + LGV-"
-
-
-def lgv_row_label(surrogate: str, optimizer: str | None) -> str:
-    """One label for a Table V row while it is aggregated: ``SAM`` or ``SAM + LGV-SGD``."""
-    return surrogate if optimizer is None else f"{surrogate}{_LGV_SEPARATOR}{LGV_LABELS[optimizer]}"
-
-
-def split_lgv_label(label: str) -> tuple[str, str]:
-    """(surrogate, lgv) of an ``lgv_row_label``: Table V's two row columns."""
-    surrogate, _, lgv = label.partition(_LGV_SEPARATOR)
-    return surrogate, lgv or LGV_NONE
 
 
 def _check_target_architecture(
@@ -381,106 +325,3 @@ def _check_table_surrogates(
                 f"{key}.surrogates: {method!r} is not in datasets.{ds_key}.mechanisms; "
                 f"allowed: {', '.join(ds['mechanisms'])}"
             )
-
-
-def format_tau(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def surrogate_label(method: str, tau_index: int, grid: list[Any]) -> str:
-    """The paper's row label for a surrogate: ``ST``, ``MU tau=1``, ``AT eps=0.5``, ``SAM&JR``.
-
-    Augmentations (τ named p or M) use the paper's 1-based index τ=1..5 (Sec. 5.2);
-    the others name the value, unless the grid has a single entry.
-    """
-    from transferlab.mechanisms import MECHANISMS
-
-    mech = MECHANISMS.get(method)
-    if mech.tau_name is None or len(grid) == 1:
-        return mech.label
-    if mech.tau_name in ("p", "M"):
-        return f"{mech.label} tau={tau_index}"
-    value = grid[tau_index - 1]
-    if mech.tau_pair:
-        parts = ",".join(f"{n}={format_tau(v)}" for n, v in zip(mech.tau_name, value, strict=True))
-        return f"{mech.label} {parts}"
-    return f"{mech.label} {mech.tau_name}={format_tau(value)}"
-
-
-# The paper's row order of Tables II-IV; mechanisms outside it follow in config order.
-PAPER_ROW_ORDER = ("st", "mu", "cm", "co", "ls", "at", "ir", "jr", "er", "sam", "sam_ir", "sam_jr")
-
-
-def table_rows(
-    mechanisms: dict[str, Any], only: list[str] | None = None
-) -> list[tuple[str, str, int]]:
-    """(row label, mechanism, tau index) of the surrogate rows of Tables II/III/IV.
-
-    Augmentations (τ named p or M) give two rows, τ=1 and τ=last (the paper's
-    τ=1 and τ=5); every other mechanism one row at its ``table_tau`` (default 1),
-    labelled by the mechanism alone (``AT``, ``SAM&JR``).
-    """
-    from transferlab.mechanisms import MECHANISMS
-
-    names = [m for m in PAPER_ROW_ORDER if m in mechanisms]
-    names += [m for m in mechanisms if m not in PAPER_ROW_ORDER]
-    if only is not None:
-        names = [m for m in names if m in only]
-    rows = []
-    for method in names:
-        mech = MECHANISMS.get(method)
-        grid = mechanisms[method]["grid"]
-        if mech.tau_name in ("p", "M") and len(grid) > 1:
-            rows += [(f"{mech.label} tau={i}", method, i) for i in (1, len(grid))]
-        else:
-            rows.append((mech.label, method, int(mechanisms[method].get("table_tau") or 1)))
-    return rows
-
-
-def table7_surrogate_taus(table7: dict[str, Any]) -> dict[str, int]:
-    """Tau index of each Table VII surrogate row that does not use its Table II tau.
-
-    ``table7["surrogate_tau"]`` wins; a mechanism without one that is also a target
-    training uses the target's tau (the paper's AT row is AT with ε = 0.01, its AT
-    target's budget: Sec. 6, text under Tab. VII); the others keep their Table II tau.
-    """
-    return {**table7.get("target_trainings", {}), **table7.get("surrogate_tau", {})}
-
-
-def table7_rows(
-    mechanisms: dict[str, Any],
-    only: list[str] | None = None,
-    taus: dict[str, int] | None = None,
-) -> list[tuple[str, str, int]]:
-    """(label, mechanism, tau index) of Table VII's surrogate rows: one per mechanism,
-    labelled by the mechanism alone, at ``taus[mechanism]`` when given (see
-    ``table7_surrogate_taus``), else augmentations at τ=1 and others at ``table_tau``."""
-    taus = taus or {}
-    rows = []
-    for label, method, tau in table_rows(mechanisms, only):
-        if " tau=" in label:
-            if tau != 1:
-                continue
-            label = label.split(" tau=")[0]
-        rows.append((label, method, int(taus.get(method, tau))))
-    return rows
-
-
-# The paper's augmentation grids have five values: its "τ=5" is the strongest one.
-PAPER_GRID_SIZE = 5
-
-
-def paper_row_label(label: str, tau_index: int, grid_size: int) -> str:
-    """The paper's spelling of a table row label from ``table_rows``.
-
-    Tables II-IV show augmentations at the first and the last τ of the grid;
-    the paper's grids have five values, so its last row is ``tau=5``. A grid
-    of another length keeps ``tau=1`` and maps its last index to ``tau=5``
-    (``LS tau=2`` of a two-value grid → ``LS tau=5``); other labels are
-    unchanged.
-    """
-    if " tau=" in label and grid_size > 1 and tau_index == grid_size:
-        return f"{label.split(' tau=')[0]} tau={PAPER_GRID_SIZE}"
-    return label
