@@ -58,9 +58,8 @@ def test_a_package_re_exporting_its_modules_names_brings_every_module_it_imports
     claims.verdicts: the closure follows the package's imports into its submodules."""
     root = REPO / "src" / "transferlab"
     closure = command_modules("claims", root)
-    submodules = {
-        f"transferlab.explain.claims.{p.stem}" for p in (root / "explain" / "claims").glob("[!_]*.py")
-    }
+    package = root / "explain" / "claims"
+    submodules = {f"transferlab.explain.claims.{p.stem}" for p in package.glob("[!_]*.py")}
     assert len(submodules) >= 8
     assert submodules | {"transferlab.explain.claims"} <= closure
     assert "transferlab.explain.claims.verdicts" not in command_modules("train", root)
