@@ -7,13 +7,10 @@ import math
 import pandas as pd
 import pytest
 
-from transferlab.compare.comparison import (
-    compare_table,
-    compare_with_paper,
-    comparison_summary,
-    render_comparison_markdown,
-)
+from transferlab.compare.cells import compare_table, compare_with_paper
+from transferlab.compare.markdown import render_comparison_markdown
 from transferlab.compare.reference import paper_table, paper_table_names
+from transferlab.compare.summary import comparison_summary
 from transferlab.config.labels import paper_row_label
 
 # ---------------------------------------------------------------- reference loader

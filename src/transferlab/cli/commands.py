@@ -281,7 +281,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from transferlab.atomic_files import atomic_write_text
-    from transferlab.compare.comparison import compare_table, render_comparison_markdown
+    from transferlab.compare.cells import compare_table
+    from transferlab.compare.markdown import render_comparison_markdown
 
     ours = pd.read_csv(args.ours, keep_default_na=True)
     rows = json.loads(args.rows) if args.rows else None
@@ -312,7 +313,8 @@ def cmd_compare_summary(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from transferlab.atomic_files import atomic_write_text
-    from transferlab.compare.comparison import comparison_summary, render_summary_markdown
+    from transferlab.compare.markdown import render_summary_markdown
+    from transferlab.compare.summary import comparison_summary
 
     columns = pd.concat([pd.read_csv(path) for path in args.columns], ignore_index=True)
     summary = comparison_summary(columns)

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from transferlab.compare.comparison import budget_map
+from transferlab.compare.counterparts import budget_map
 from transferlab.config.labels import paper_row_label, surrogate_label
 from transferlab.config.rows import table_datasets, table_rows
 from transferlab.plan.grid import Plan
@@ -143,7 +143,7 @@ def paper_rows(plan: Plan, table: str) -> str:
 
 def paper_budgets(plan: Plan, table: str) -> str:
     """JSON {dataset label: {our eps label: the paper's}} of one compared table: each data
-    set's budgets mapped onto the paper's by position (transferlab.compare.comparison.budget_map);
+    set's budgets mapped onto the paper's by position (transferlab.compare.counterparts.budget_map);
     "null" for tables without budgets."""
     if table in ("table7", "table8", "table12"):
         return "null"  # no eps column (Table VIII prints one budget)
