@@ -42,7 +42,7 @@ def asr_table_part(spec: dict[str, Any], part: dict[str, Any]) -> tuple[pd.DataF
     table["eps_label"] = table["eps"].map(format_eps)
     intervals = spec.get("intervals")
     if intervals:
-        from transferlab.explain.bootstrap import asr_bootstrap_intervals, asr_table_samples
+        from transferlab.explain.asr_intervals import asr_bootstrap_intervals, asr_table_samples
 
         samples = asr_table_samples(
             part["inputs"],
