@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from transferlab.attacks import build_attack, run_attack
-from transferlab.transfer.store import load_adversarial, quantize_images, write_adversarial
+from transferlab.transfer.quantization import quantize_images
+from transferlab.transfer.store import load_adversarial, write_adversarial
 from transferlab.transfer.success import (
     aggregate_asr,
     evaluate_transfer,
