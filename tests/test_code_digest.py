@@ -59,7 +59,8 @@ def test_a_package_re_exporting_its_modules_names_brings_every_module_it_imports
     root = REPO / "src" / "transferlab"
     closure = command_modules("claims", root)
     submodules = {
-        f"transferlab.explain.claims.{p.stem}" for p in (root / "explain" / "claims").glob("[!_]*.py")
+        f"transferlab.explain.claims.{p.stem}"
+        for p in (root / "explain" / "claims").glob("[!_]*.py")
     }
     assert len(submodules) >= 8
     assert submodules | {"transferlab.explain.claims"} <= closure
