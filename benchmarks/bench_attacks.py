@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from transferlab.attacks import build_attack, run_attack
-from transferlab.transfer.store import quantize_images, write_adversarial
+from transferlab.transfer.quantization import quantize_images
+from transferlab.transfer.store import write_adversarial
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2471, 0.2435, 0.2616)

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from transferlab.attacks import build_attack, run_attack
 from transferlab.attacks.base import batch_seed
 from transferlab.training.checkpoints import load_model
-from transferlab.transfer.store import dequantize_images, quantize_within_budget
+from transferlab.transfer.quantization import dequantize_images, quantize_within_budget
 from transferlab.transfer.success import fooling_rate, predict_labels
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_autoattack.md"

@@ -37,7 +37,7 @@ import torch
 
 from transferlab import data
 from transferlab.attacks import EnsembleSurrogate, build_attack, member_order, run_attack
-from transferlab.lgv.collection import build_collection
+from transferlab.lgv.finetune import build_collection
 from transferlab.mechanisms import build_mechanism
 from transferlab.models import build_model, place_model
 from transferlab.training.checkpoints import CHECKPOINT_FORMAT, atomic_torch_save, load_model_record

@@ -18,7 +18,8 @@ from transferlab.config.checks import ConfigError, check_config
 from transferlab.models import build_model
 from transferlab.training.checkpoints import MODEL_FORMAT, atomic_torch_save, load_model
 from transferlab.transfer.crafting import craft_adversarial_sets
-from transferlab.transfer.store import load_adversarial, quantize_within_budget
+from transferlab.transfer.quantization import quantize_within_budget
+from transferlab.transfer.store import load_adversarial
 
 EPS = 2  # 1/255 units: here PGD fools 7 of the 8 images and AutoAttack all of them
 N, SIZE = 8, 16

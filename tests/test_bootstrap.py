@@ -1,4 +1,5 @@
-"""The paired two-level bootstrap (transferlab.explain.bootstrap) against hand computations."""
+"""The paired two-level bootstrap (transferlab.explain.bootstrap, weighted_statistics,
+asr_intervals) against hand computations."""
 
 from __future__ import annotations
 
@@ -10,19 +11,20 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from transferlab.explain.bootstrap import (
+from transferlab.explain.asr_intervals import (
     ASR_INTERVAL_KEYS,
     asr_bootstrap_intervals,
     asr_table_samples,
+)
+from transferlab.explain.bootstrap import (
     draw_weights,
     extremum_interval,
     image_means,
     percentile_interval,
     seed_means,
     verdict,
-    weighted_pearson,
-    weighted_r_squared,
 )
+from transferlab.explain.weighted_statistics import weighted_pearson, weighted_r_squared
 
 # ---------------------------------------------------------------- weights
 

@@ -21,13 +21,8 @@ from transferlab.attacks import (
     member_order,
     run_attack,
 )
-from transferlab.lgv.collection import (
-    COLLECTION_FORMAT,
-    build_collection,
-    collection_points,
-    load_collection,
-    load_collection_record,
-)
+from transferlab.lgv.collection import COLLECTION_FORMAT, load_collection, load_collection_record
+from transferlab.lgv.finetune import build_collection, collection_points
 from transferlab.models import build_model, place_model
 from transferlab.training.checkpoints import load_model, load_model_record
 from transferlab.training.loop import epoch_seed, train_model

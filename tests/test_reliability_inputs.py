@@ -255,7 +255,8 @@ def test_bad_epoch_checkpoint_is_named_and_training_starts_fresh(
 
 @pytest.mark.parametrize("damage", ["truncated", "bit-flipped"])
 def test_bad_lgv_collection_fails_in_one_line(work, fault, damage) -> None:
-    from transferlab.lgv.collection import build_collection, load_collection
+    from transferlab.lgv.collection import load_collection
+    from transferlab.lgv.finetune import build_collection
     from transferlab.training.checkpoints import TransferlabFileError
 
     fault.name("bad input", f"LGV collection: {damage} file (library; no CLI command yet)")

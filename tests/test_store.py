@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 import torch
 
+from transferlab.transfer.quantization import dequantize_images, quantize_images
 from transferlab.transfer.store import (
     AdversarialFileError,
-    dequantize_images,
     load_adversarial,
-    quantize_images,
     sha256_of_file,
     write_adversarial,
 )

@@ -13,7 +13,8 @@ from torch import nn
 
 from transferlab.attacks import build_attack, run_attack
 from transferlab.tables.asr import aggregate_asr, render_part_markdown
-from transferlab.transfer.store import load_adversarial, quantize_images, write_adversarial
+from transferlab.transfer.quantization import quantize_images
+from transferlab.transfer.store import load_adversarial, write_adversarial
 from transferlab.transfer.success import (
     evaluate_transfer,
     per_sample_outcomes,

@@ -94,7 +94,8 @@ def test_every_stored_ae_is_within_budget_of_its_8bit_clean_image(built) -> None
     import numpy as np
 
     from transferlab.data import build_dataset
-    from transferlab.transfer.store import load_adversarial, quantize_images
+    from transferlab.transfer.quantization import quantize_images
+    from transferlab.transfer.store import load_adversarial
 
     x, _ = build_dataset("digits", size=8).split("test")
     assert np.array_equal(quantize_images(x).astype(np.float32) / 255, x.numpy())

@@ -10,7 +10,7 @@ the images the model still classifies correctly after each stage,
 and keeps, per image, the first AE that fools the model (x itself where none
 does, or where the model misclassifies x already). Every stage stays in
 [x − ε, x + ε] ∩ [0,1] in floating point; the outputs are off the 8-bit grid,
-so crafting stores them through ``store.quantize_within_budget``.
+so crafting stores them through ``quantization.quantize_within_budget``.
 
 The implementation is the authors' code as packaged on PyPI (``pyautoattack``,
 pinned in pyproject.toml); this module only adapts it to the ``Attack`` call:

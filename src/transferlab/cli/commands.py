@@ -69,7 +69,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_lgv(args: argparse.Namespace) -> None:
-    from transferlab.lgv.collection import build_collection
+    from transferlab.lgv.finetune import build_collection
 
     _set_threads(args.threads)
     build_collection(

@@ -42,6 +42,10 @@ data set's intervals do not change when another data set is configured, and the
 same (seed, resamples, inputs) reproduce the draws bit for bit. Means of 0/1 outcomes are
 exact (float32 sums of integer counts); means of real values (σ, cosines) go through a
 float64 BLAS product, whose last bits can depend on the BLAS thread count.
+
+The statistics recomputed per replicate live beside this module: frequency-weighted
+Pearson r and OLS R² in ``weighted_statistics``, the ASR tables' cell intervals in
+``asr_intervals``.
 """
 
 from __future__ import annotations
@@ -51,33 +55,22 @@ import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from transferlab.budget_labels import format_eps
-
-if TYPE_CHECKING:
-    import pandas as pd
-
 __all__ = [
-    "ASR_INTERVAL_KEYS",
     "ResampleWeights",
-    "asr_bootstrap_intervals",
-    "asr_table_samples",
+    "check_level",
+    "check_resamples",
     "draw_weights",
     "extremum_interval",
     "image_means",
+    "order_statistic_quantiles",
     "percentile_interval",
     "seed_means",
     "verdict",
-    "weighted_pearson",
-    "weighted_r_squared",
 ]
-
-# Keys of one ASR-table cell (as transfer.GROUP_COLUMNS, without importing torch).
-ASR_INTERVAL_KEYS: tuple[str, ...] = ("dataset", "surrogate", "attack", "mode", "eps", "target")
 
 DIRECTIONS = ("greater", "less")
 
@@ -100,7 +93,8 @@ class ResampleWeights:
         return self.seeds.shape[0] - 1
 
 
-def _check_resamples(resamples: int, seed: int) -> None:
+def check_resamples(resamples: int, seed: int) -> None:
+    """ValueError unless ``resamples`` B is an integer >= 1 and ``seed`` one >= 0."""
     if isinstance(resamples, bool) or not isinstance(resamples, (int, np.integer)):
         raise ValueError(f"resamples must be an integer >= 1; got {resamples!r}")
     if resamples < 1:
@@ -109,7 +103,8 @@ def _check_resamples(resamples: int, seed: int) -> None:
         raise ValueError(f"seed must be a non-negative integer (claims.seed); got {seed!r}")
 
 
-def _check_level(level: float) -> None:
+def check_level(level: float) -> None:
+    """ValueError unless the interval level is in (0, 1)."""
     if not 0.0 < float(level) < 1.0:
         raise ValueError(f"level must be in (0, 1), e.g. 0.95; got {level!r}")
 
@@ -128,7 +123,7 @@ def draw_weights(
     PCG64 seeded with ``SeedSequence([seed, crc32(stream)])``; seeds are drawn
     before images, so the seed draws do not depend on the number of images.
     """
-    _check_resamples(resamples, seed)
+    check_resamples(resamples, seed)
     seeds = tuple(int(s) for s in seed_values)
     index = np.asarray(image_index, dtype=np.int64)
     if not seeds:
@@ -201,9 +196,11 @@ def seed_means(values: ArrayLike, weights: NDArray[np.float64]) -> NDArray[np.fl
         return numerator.sum(axis=-2) / denominator.sum(axis=-2)
 
 
-def _quantiles(
+def order_statistic_quantiles(
     replicates: NDArray[np.float64], low_q: float, high_q: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """NaN-ignoring quantiles ``low_q`` and ``high_q`` over the last axis as order
+    statistics (``method="lower"`` / ``"higher"``); NaN for an all-NaN row."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN row gives NaN
         low = np.nanquantile(replicates, low_q, axis=-1, method="lower")
@@ -218,10 +215,10 @@ def percentile_interval(replicates: ArrayLike, level: float = 0.95) -> tuple[flo
     NaN replicates (an undefined statistic) are dropped; all NaN gives (NaN, NaN).
     Ends are order statistics (``method="lower"`` / ``"higher"``).
     """
-    _check_level(level)
+    check_level(level)
     values = np.asarray(replicates, dtype=np.float64)[1:]
     alpha = 1.0 - level
-    low, high = _quantiles(values, alpha / 2, 1 - alpha / 2)
+    low, high = order_statistic_quantiles(values, alpha / 2, 1 - alpha / 2)
     return float(low), float(high)
 
 
@@ -238,7 +235,7 @@ def extremum_interval(
     selection alone). m = 1 is the plain percentile interval. Members whose
     observed value is NaN are skipped.
     """
-    _check_level(level)
+    check_level(level)
     if kind not in ("max", "min"):
         raise ValueError(f"kind must be 'max' or 'min'; got {kind!r}")
     array = np.atleast_2d(np.asarray(members, dtype=np.float64))
@@ -246,7 +243,7 @@ def extremum_interval(
     if array.shape[0] == 0:
         return math.nan, math.nan, math.nan
     alpha = (1.0 - level) / array.shape[0]
-    low, high = _quantiles(array[:, 1:], alpha / 2, 1 - alpha / 2)
+    low, high = order_statistic_quantiles(array[:, 1:], alpha / 2, 1 - alpha / 2)
     reduce = np.nanmax if kind == "max" else np.nanmin
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN ends give NaN
@@ -267,202 +264,3 @@ def verdict(low: float, high: float, null: float, direction: str) -> str:
     if direction == "greater":
         return "supported" if above else "contradicted" if below else "inconclusive"
     return "supported" if below else "contradicted" if above else "inconclusive"
-
-
-def _weighted_moments(
-    values: NDArray[np.float64], weights: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    total = weights.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (weights * values).sum(axis=0) / total
-    return mean, total
-
-
-def _constant(values: NDArray[np.float64], weights: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Per replicate: every row with positive weight has the same value (ptp = 0)."""
-    used = weights > 0
-    high = np.where(used, values, -np.inf).max(axis=0)
-    low = np.where(used, values, np.inf).min(axis=0)
-    return ~(high > low)
-
-
-def weighted_pearson(x: ArrayLike, y: ArrayLike, weights: ArrayLike) -> NDArray[np.float64]:
-    """Frequency-weighted Pearson r per replicate (columns), as on duplicated rows.
-
-    r = Σ w (x − x̄_w)(y − ȳ_w) / √(Σ w (x − x̄_w)² · Σ w (y − ȳ_w)²), x̄_w = Σ w x / Σ w,
-    over the rows (models) of (M, R) arrays; a model drawn twice (its seed drawn
-    twice) has w = 2. NaN where fewer than 3 models have w > 0 or x or y is
-    constant over them (``analysis.table6``'s conventions).
-    """
-    xa, ya, wa = (np.asarray(a, dtype=np.float64) for a in (x, y, weights))
-    mx, _ = _weighted_moments(xa, wa)
-    my, _ = _weighted_moments(ya, wa)
-    dx, dy = xa - mx, ya - my
-    cov = (wa * dx * dy).sum(axis=0)
-    var = (wa * dx * dx).sum(axis=0) * (wa * dy * dy).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.clip(cov / np.sqrt(var), -1.0, 1.0)
-    undefined = ((wa > 0).sum(axis=0) < 3) | _constant(xa, wa) | _constant(ya, wa)
-    return np.where(undefined, np.nan, r)
-
-
-def weighted_r_squared(
-    y: ArrayLike, regressors: ArrayLike, weights: ArrayLike
-) -> NDArray[np.float64]:
-    """Frequency-weighted OLS R² of y ~ 1 + x_1 + … + x_k per replicate (columns).
-
-    With centred weighted cross-products S_xx = Σ w (x − x̄)(x − x̄)ᵀ, S_xy = Σ w (x − x̄)(y − ȳ)
-    and S_yy = Σ w (y − ȳ)²: R² = 1 − SS_res/SS_tot = S_xyᵀ S_xx⁺ S_xy / S_yy, the
-    pseudo-inverse (after scaling each regressor to unit S_xx diagonal) giving the
-    least-squares fit of a collinear design, as statsmodels' default does.
-    ``y``: (M, R); ``regressors``: (M, k, R); ``weights``: (M, R). NaN where at most
-    k + 1 models have w > 0 or y is constant (``analysis.table6``'s conventions).
-    """
-    ya = np.asarray(y, dtype=np.float64)
-    xa = np.asarray(regressors, dtype=np.float64)
-    wa = np.asarray(weights, dtype=np.float64)
-    k = xa.shape[1]
-    my, total = _weighted_moments(ya, wa)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mx = (wa[:, None, :] * xa).sum(axis=0) / total
-    dy, dx = ya - my, xa - mx
-    sxx = np.einsum("mr,mir,mjr->rij", wa, dx, dx)
-    sxy = np.einsum("mr,mir,mr->ri", wa, dx, dy)
-    syy = (wa * dy * dy).sum(axis=0)
-    scale = np.sqrt(np.einsum("rii->ri", sxx))
-    scale = np.where(scale > 0, scale, 1.0)
-    sxx = sxx / (scale[:, :, None] * scale[:, None, :])
-    sxy = sxy / scale
-    beta = np.einsum("rij,rj->ri", np.linalg.pinv(sxx), sxy)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r2 = np.clip((sxy * beta).sum(axis=1) / syy, 0.0, 1.0)
-    undefined = ((wa > 0).sum(axis=0) <= k + 1) | _constant(ya, wa)
-    return np.where(undefined, np.nan, r2)
-
-
-def asr_bootstrap_intervals(
-    samples: pd.DataFrame,
-    *,
-    resamples: int,
-    seed: int,
-    level: float = 0.95,
-    keys: Sequence[str] = ASR_INTERVAL_KEYS,
-    value: str = "success_plain",
-) -> pd.DataFrame:
-    """95 % bootstrap interval of each ASR-table cell's mean-over-seeds plain ASR (issue 13.4).
-
-    ``samples``: one row per (cell keys, seed, index) with ``value`` (0/1 or bool,
-    ``success_plain`` of ``transfer.per_sample_outcomes``); the cell keys are
-    ``keys`` (default dataset, surrogate, attack, mode, eps, target; a missing
-    ``dataset`` column is one data set). Per data set, one seed draw and one image
-    draw (``draw_weights``, stream = the data set) are shared by every cell, and
-
-        ASR^(b)(cell) = 100 · Σ_s c_s^(b) [Σ_i d_i^(b) x_{cell,s,i} / Σ_i d_i^(b)] / Σ_s c_s^(b),
-
-    the same mean over seeds of the per-seed ASR that ``transfer.aggregate_asr``
-    reports (at b = 0). Returns one row per cell (order of first appearance):
-    the key columns, ``asr_ci_low``, ``asr_ci_high`` (percent, percentile
-    interval at ``level``) and ``n_resamples``, to join beside asr_mean/asr_std.
-    """
-    import pandas as pd
-
-    _check_level(level)
-    _check_resamples(resamples, seed)
-    keys = list(keys)
-    frame = samples
-    if "dataset" in keys and "dataset" not in frame.columns:
-        keys = [k for k in keys if k != "dataset"]
-    needed = [*keys, "seed", "index", value]
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"asr_bootstrap_intervals: samples lack column(s) {missing}; need {needed} "
-            "(per-sample transfer outcomes with the surrogate row label and seed added)"
-        )
-    if frame.empty:
-        return pd.DataFrame(columns=[*keys, "asr_ci_low", "asr_ci_high", "n_resamples"])
-    values = frame[value]
-    if values.isna().any():
-        raise ValueError(f"asr_bootstrap_intervals: column {value!r} has NaN values")
-    datasets = frame["dataset"] if "dataset" in keys else pd.Series("", index=frame.index)
-    out = []
-    for dataset, part in frame.groupby(datasets, sort=False):
-        cells, cell_codes = _codes(part, keys)
-        seed_codes, seed_values = pd.factorize(part["seed"], sort=True)
-        image_codes, image_values = pd.factorize(part["index"], sort=True)
-        cube = np.full((len(cells), len(seed_values), len(image_values)), np.nan)
-        flat = cell_codes * len(seed_values) + seed_codes
-        duplicated = pd.Series(flat * len(image_values) + image_codes).duplicated()
-        if duplicated.any():
-            example = part.loc[duplicated.to_numpy(), [*keys, "seed", "index"]].head(3)
-            raise ValueError(
-                "asr_bootstrap_intervals: several rows share cell, seed and index, e.g. "
-                f"{example.to_dict('records')}; pass one attack file per surrogate and seed"
-            )
-        cube[cell_codes, seed_codes, image_codes] = part[value].to_numpy(dtype=np.float64)
-        weights = draw_weights(
-            seed_values.tolist(),
-            image_values,
-            resamples=resamples,
-            seed=seed,
-            stream=str(dataset),
-        )
-        replicates = 100.0 * seed_means(image_means(cube, weights.images), weights.seeds)
-        alpha = 1.0 - level
-        low, high = _quantiles(replicates[:, 1:], alpha / 2, 1 - alpha / 2)
-        out.append(cells.assign(asr_ci_low=low, asr_ci_high=high, n_resamples=int(resamples)))
-    return pd.concat(out, ignore_index=True)
-
-
-def _codes(frame: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, NDArray[np.int64]]:
-    """Unique key rows (order of first appearance) and each row's code into them."""
-    grouped = frame.groupby(keys, sort=False, dropna=False)
-    codes = grouped.ngroup().to_numpy()
-    cells = grouped.size().reset_index()[keys]
-    return cells, codes
-
-
-def asr_table_samples(
-    entries: Sequence[dict[str, object]],
-    *,
-    dataset: str,
-    attacks: Sequence[str] | None = None,
-    budgets: Sequence[int] | None = None,
-) -> pd.DataFrame:
-    """The per-sample outcomes behind one ASR table, keyed like its CSV.
-
-    ``entries``: one dict per surrogate row × attack × seed with ``samples`` (the
-    ``{attack}.samples.csv.gz`` path), ``surrogate`` (row label) and ``seed`` —
-    the workflow's ``asr_table_inputs`` with the samples path beside each CSV.
-    Rows are kept for ``attacks`` (lower-case names, as in the files) and
-    ``budgets`` (1/255 units) when given. Returns dataset, surrogate, attack
-    (upper case), mode, eps (``"k/255"``), target, seed, index, success_plain:
-    the keys of ``results/tables/table{2,3,4}.csv``, so
-    ``asr_bootstrap_intervals(asr_table_samples(...))`` joins on them.
-    """
-    import pandas as pd
-
-    frames = []
-    columns = ["index", "attack", "mode", "eps", "target", "success_plain"]
-    for number, entry in enumerate(entries):
-        missing = [k for k in ("samples", "surrogate", "seed") if k not in entry]
-        if missing:
-            raise ValueError(f"ASR table entry {number} lacks key(s) {missing}")
-        frame = pd.read_csv(entry["samples"], usecols=lambda c: c in set(columns))
-        absent = [c for c in columns if c not in frame.columns]
-        if absent:
-            raise ValueError(f"{entry['samples']} lacks column(s) {absent}; needs {columns}")
-        if attacks is not None:
-            frame = frame[frame["attack"].isin(list(attacks))]
-        if budgets is not None:
-            frame = frame[frame["eps"].isin([int(b) for b in budgets])]
-        frames.append(frame.assign(surrogate=entry["surrogate"], seed=int(entry["seed"])))
-    if not frames:
-        raise ValueError("asr_table_samples: no entries")
-    out = pd.concat(frames, ignore_index=True)
-    out = out.assign(
-        dataset=dataset,
-        attack=out["attack"].str.upper(),
-        eps=out["eps"].map(lambda k: format_eps(k, unit="step")),
-    )
-    return out[[*ASR_INTERVAL_KEYS, "seed", "index", "success_plain"]]

@@ -13,10 +13,8 @@ from typing import Any
 import pandas as pd
 
 from transferlab.budget_labels import format_eps
+from transferlab.explain.asr_intervals import ASR_INTERVAL_KEYS
 from transferlab.tables.markdown import pipe_table
-
-# Keys of one ASR-table cell; the transfer summaries carry them with one row per seed.
-GROUP_COLUMNS = ("dataset", "surrogate", "attack", "mode", "eps", "target")
 
 
 def asr_table_part(spec: dict[str, Any], part: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
@@ -46,7 +44,7 @@ def asr_table_part(spec: dict[str, Any], part: dict[str, Any]) -> tuple[pd.DataF
     table["eps_label"] = table["eps"].map(format_eps)
     intervals = spec.get("intervals")
     if intervals:
-        from transferlab.explain.bootstrap import asr_bootstrap_intervals, asr_table_samples
+        from transferlab.explain.asr_intervals import asr_bootstrap_intervals, asr_table_samples
 
         samples = asr_table_samples(
             part["inputs"],
@@ -117,12 +115,12 @@ def aggregate_asr(df: pd.DataFrame) -> pd.DataFrame:
     asr_def3_std (std with ddof = 1, 0 for a single seed; NaN def-3 values are
     skipped) and n_seeds.
     """
-    needed = [*GROUP_COLUMNS, "asr", "asr_def3"]
+    needed = [*ASR_INTERVAL_KEYS, "asr", "asr_def3"]
     missing = [column for column in needed if column not in df.columns]
     if missing:
         raise ValueError(f"aggregate_asr: input lacks column(s) {missing}; needs {needed}")
     percent = df.assign(asr=df["asr"] * 100.0, asr_def3=df["asr_def3"] * 100.0)
-    grouped = percent.groupby(list(GROUP_COLUMNS), sort=False, dropna=False)
+    grouped = percent.groupby(list(ASR_INTERVAL_KEYS), sort=False, dropna=False)
     table = grouped.agg(
         asr_mean=("asr", "mean"),
         asr_std=("asr", "std"),
@@ -150,10 +148,6 @@ def render_part_markdown(
     appearance. ``value`` selects ``asr`` or
     ``asr_def3``. One dataset per table.
     """
-    import pandas as pd
-
-    from transferlab.budget_labels import format_eps
-
     if value not in ("asr", "asr_def3"):
         raise ValueError(f"value={value!r}; allowed: 'asr', 'asr_def3'")
     datasets = table_df["dataset"].unique()

@@ -20,13 +20,8 @@ from transferlab import data
 from transferlab.attacks import build_attack, run_attack, target_labels
 from transferlab.precision import DEFAULT_PRECISION, check_precision
 from transferlab.training.checkpoints import load_model, load_model_record
-from transferlab.transfer.store import (
-    dequantize_images,
-    load_adversarial,
-    quantize_within_budget,
-    sha256_of_file,
-    write_adversarial,
-)
+from transferlab.transfer.quantization import dequantize_images, quantize_within_budget
+from transferlab.transfer.store import load_adversarial, sha256_of_file, write_adversarial
 from transferlab.transfer.success import evaluate_transfer, fooling_rate, predict_labels
 
 if TYPE_CHECKING:

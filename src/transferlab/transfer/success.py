@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from transferlab.transfer.store import L_INF_TOLERANCE, AdversarialSet, max_linf_distance
+from transferlab.transfer.quantization import L_INF_TOLERANCE, max_linf_distance
+from transferlab.transfer.store import AdversarialSet
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -12,9 +12,9 @@ import math
 import numpy as np
 from scipy import stats
 
-from transferlab.explain.bootstrap import weighted_pearson
 from transferlab.explain.claims.replicates import ClaimEvaluator, DatasetReplicates
 from transferlab.explain.claims.statistics import Estimate
+from transferlab.explain.weighted_statistics import weighted_pearson
 
 
 def _c1a(d: DatasetReplicates) -> Estimate:

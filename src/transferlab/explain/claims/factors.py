@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from transferlab.explain.bootstrap import weighted_pearson, weighted_r_squared
 from transferlab.explain.claims.replicates import ClaimEvaluator, DatasetReplicates
 from transferlab.explain.claims.statistics import (
     ClaimNotEvaluableError,
@@ -18,6 +17,7 @@ from transferlab.explain.claims.statistics import (
     quiet_all_nan_reductions,
     smoothness_scores,
 )
+from transferlab.explain.weighted_statistics import weighted_pearson, weighted_r_squared
 
 # (r (cells, 4, R), R² (cells, 2, R), note): see _table6
 Table6Statistics = tuple[NDArray[np.float64], NDArray[np.float64], str]
