@@ -78,45 +78,11 @@ def craft_adversarial_sets(
         surrogate = load_model(surrogate_path, device=device, dataset=dataset)
         record = load_model_record(surrogate_path)
         identity = {}
-    _craft_sets(
-        surrogate,
-        record["architecture"]["num_classes"],
-        surrogate_path,
-        identity,
-        outputs,
-        dataset=dataset,
-        evaluation=evaluation,
-        attack=attack,
-        batch_size=batch_size,
-        seed=seed,
-        device=device,
-        log=log,
-        images=images,
-        precision=precision,
-    )
-
-
-def _craft_sets(
-    model: torch.nn.Module,
-    num_classes: int,
-    surrogate_path: str | Path,
-    surrogate_attrs: dict[str, Any],
-    outputs: Sequence[dict[str, Any]],
-    *,
-    dataset: dict[str, Any],
-    evaluation: dict[str, Any],
-    attack: dict[str, Any],
-    batch_size: int,
-    seed: int,
-    device: str,
-    log: Callable[[str], None],
-    images: tuple[torch.Tensor, torch.Tensor] | None,
-    precision: str,
-) -> None:
+    num_classes = record["architecture"]["num_classes"]
     sha = sha256_of_file(surrogate_path)
     x, y = images if images is not None else data.held_out_set(dataset, evaluation)
     index = torch.arange(len(y))
-    pred_clean = predict_labels(model, x, batch_size, device=device)
+    pred_clean = predict_labels(surrogate, x, batch_size, device=device)
     log(
         f"crafting {len(outputs)} {attack['name']} AE file(s) from {surrogate_path} "
         f"on {len(y)} {evaluation['split']} images"
@@ -128,7 +94,7 @@ def _craft_sets(
         y_target = target_labels(y, num_classes) if targeted else None
         x_adv = run_attack(
             attacker,
-            model,
+            surrogate,
             x,
             y,
             batch_size,
@@ -142,8 +108,8 @@ def _craft_sets(
         pixels, projection = quantize_within_budget(x_adv, x, eps)
         # The surrogate's own predictions must be on what is stored, not on the float AEs;
         # FP on the float AEs documents what rounding costs the white-box attack.
-        pred_float = predict_labels(model, x_adv, batch_size, device=device)
-        pred_adv = predict_labels(model, dequantize_images(pixels), batch_size, device=device)
+        pred_float = predict_labels(surrogate, x_adv, batch_size, device=device)
+        pred_adv = predict_labels(surrogate, dequantize_images(pixels), batch_size, device=device)
         write_adversarial(
             out["path"],
             x_adv=pixels,
@@ -165,7 +131,7 @@ def _craft_sets(
                 "fp_before_rounding": fooling_rate(pred_float, y, y_target),
                 "fp_after_rounding": fooling_rate(pred_adv, y, y_target),
                 **projection,
-                **surrogate_attrs,
+                **identity,
                 # only where it differs from the default, so fp32 files read as before
                 **({} if precision == DEFAULT_PRECISION else {"precision": precision}),
             },
