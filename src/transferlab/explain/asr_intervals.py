@@ -44,14 +44,14 @@ def asr_bootstrap_intervals(
     """95 % bootstrap interval of each ASR-table cell's mean-over-seeds plain ASR (issue 13.4).
 
     ``samples``: one row per (cell keys, seed, index) with ``value`` (0/1 or bool,
-    ``success_plain`` of ``transfer.per_sample_outcomes``); the cell keys are
+    ``success_plain`` of ``transfer.success.per_sample_outcomes``); the cell keys are
     ``keys`` (default dataset, surrogate, attack, mode, eps, target; a missing
     ``dataset`` column is one data set). Per data set, one seed draw and one image
     draw (``draw_weights``, stream = the data set) are shared by every cell, and
 
         ASR^(b)(cell) = 100 · Σ_s c_s^(b) [Σ_i d_i^(b) x_{cell,s,i} / Σ_i d_i^(b)] / Σ_s c_s^(b),
 
-    the same mean over seeds of the per-seed ASR that ``transfer.aggregate_asr``
+    the same mean over seeds of the per-seed ASR that ``tables.asr.aggregate_asr``
     reports (at b = 0). Returns one row per cell (order of first appearance):
     the key columns, ``asr_ci_low``, ``asr_ci_high`` (percent, percentile
     interval at ``level``) and ``n_resamples``, to join beside asr_mean/asr_std.

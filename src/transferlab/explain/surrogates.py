@@ -22,7 +22,7 @@ from transferlab.explain.analysis import surrogate_table
 def gather_surrogates(
     entries: Sequence[dict[str, Any]], similarity: dict[str, str]
 ) -> pd.DataFrame:
-    """The joined per-surrogate table (``analysis.surrogate_table``) over every data set.
+    """The joined per-surrogate table (``explain.analysis.surrogate_table``) over every data set.
 
     ``entries``: one per surrogate model with dataset (label), surrogate (row
     label), method (mechanism label), tau_index, tau, seed, record (model JSON),

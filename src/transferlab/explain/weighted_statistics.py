@@ -3,7 +3,7 @@
 In a replicate of the paired two-level bootstrap (``bootstrap``) a model whose seed is
 drawn twice counts twice: the statistics here take (M, R) arrays, models × replicates,
 with those counts as weights, and equal the unweighted statistic on duplicated rows.
-Undefined values are NaN, as in ``analysis.table6``.
+Undefined values are NaN, as in ``tables.table6``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def weighted_pearson(x: ArrayLike, y: ArrayLike, weights: ArrayLike) -> NDArray[
     r = Σ w (x − x̄_w)(y − ȳ_w) / √(Σ w (x − x̄_w)² · Σ w (y − ȳ_w)²), x̄_w = Σ w x / Σ w,
     over the rows (models) of (M, R) arrays; a model drawn twice (its seed drawn
     twice) has w = 2. NaN where fewer than 3 models have w > 0 or x or y is
-    constant over them (``analysis.table6``'s conventions).
+    constant over them (``tables.table6``'s conventions).
     """
     xa, ya, wa = (np.asarray(a, dtype=np.float64) for a in (x, y, weights))
     mx, _ = _weighted_moments(xa, wa)
@@ -61,7 +61,7 @@ def weighted_r_squared(
     pseudo-inverse (after scaling each regressor to unit S_xx diagonal) giving the
     least-squares fit of a collinear design, as statsmodels' default does.
     ``y``: (M, R); ``regressors``: (M, k, R); ``weights``: (M, R). NaN where at most
-    k + 1 models have w > 0 or y is constant (``analysis.table6``'s conventions).
+    k + 1 models have w > 0 or y is constant (``tables.table6``'s conventions).
     """
     ya = np.asarray(y, dtype=np.float64)
     xa = np.asarray(regressors, dtype=np.float64)

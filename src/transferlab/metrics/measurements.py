@@ -100,7 +100,7 @@ def similarity_pairs(
     ``{source, target}`` gradient files plus ``source_<key>`` / ``target_<key>`` identity.
 
     ``seed_pairs="all"``: every source × target; ``"shifted"`` (Fig. 11): source seed s
-    against target seed s+1 mod n only (``similarity.shifted_seed_pairs``).
+    against target seed s+1 mod n only (``metrics.similarity.shifted_seed_pairs``).
     """
     if seed_pairs not in ("all", "shifted"):
         raise ValueError(f"seed_pairs={seed_pairs!r}; allowed: 'all', 'shifted'")

@@ -243,7 +243,7 @@ def plot_similarity_heatmap(
 ) -> list[Path]:
     """Fig. 11: intra-architecture gradient-similarity matrix as an annotated heatmap.
 
-    ``matrix_df``: the output of ``similarity.intra_architecture_matrix`` — index
+    ``matrix_df``: the output of ``metrics.similarity.intra_architecture_matrix`` — index
     = surrogate (source) training mechanism, columns = target training
     mechanism, cells = mean S̃ over the seed-shifted pairs (NaN shown blank).
     ``note``: the pairing protocol, printed under the title.

@@ -160,7 +160,7 @@ def evaluate_adversarial_sets(
 
     Summary columns: attack, mode, eps (1/255 units), target, asr, asr_def3,
     target_hit_rate, fp, n, n_def3 (fractions). The per-sample frame adds the
-    same keys to ``transfer.per_sample_outcomes``. ``images``: as for
+    same keys to ``transfer.success.per_sample_outcomes``. ``images``: as for
     ``craft_adversarial_sets``. Every file must come from ``surrogate`` (its
     sha256), ``dataset``'s name and ``evaluation``'s split, with indices into the
     evaluation images; otherwise ``AdversarialFileError`` names the file.

@@ -68,7 +68,7 @@ def quantize_within_budget(
         lo = max(⌈255·(x − ε) − δ⌉, 0),   hi = min(⌊255·(x + ε) + δ⌋, 255),
 
     δ = 255·``L_INF_TOLERANCE``/2 (float64), so every q'/255 is within ε of x up to the
-    float tolerance that ``transfer.evaluate_transfer`` allows. On grid images
+    float tolerance that ``transfer.success.evaluate_transfer`` allows. On grid images
     (every data set here) with ε = k/255 the bounds are q_clean ∓ k exactly, and
     rounding an AE that was inside the ball never leaves it; attacks whose float
     output overshoots the ball (or an off-grid clean image) are what the

@@ -21,7 +21,7 @@ Notation (per data set; every mean is over the resampled seeds and images):
   ``check_claims``: budgets are chosen by position, so the same definition
   applies to every data set;
 - σ(k) = mean_s mean_i σ_i (Definition 1) and MS(k) = −log10 σ(k) (larger is
-  smoother, ``analysis.smoothness_score``);
+  smoother, ``explain.analysis.smoothness_score``);
 - GS(k) = mean_t mean_s mean_i S_i(k, t) (Definition 2; a target's several seeds
   are averaged per image first);
 - AT ε_1 < … < ε_J: the configured AT grid by value; "small ε" = the first ⌈J/2⌉,

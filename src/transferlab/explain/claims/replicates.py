@@ -1,7 +1,7 @@
 """One data set's per-sample inputs as bootstrap replicate means (``DatasetReplicates``).
 
 Every array ends in the replicate axis R = B+1 (replicate 0: the data as
-observed). The seed and image weights of ``bootstrap.draw_weights`` are drawn
+observed). The seed and image weights of ``explain.bootstrap.draw_weights`` are drawn
 once per data set and shared by every model, so differences between models are
 paired (the same resampled seeds and images on both sides).
 """

@@ -4,7 +4,7 @@ Every statistic is an array over the replicate axis R = B+1: replicate 0 is the
 point estimate (the data as observed), replicates 1..B are the bootstrap draws.
 ``interval_estimate`` gives the percentile interval of one statistic,
 ``extremum_estimate`` the Bonferroni interval of a maximum or minimum over
-several members (``bootstrap.extremum_interval``).
+several members (``explain.bootstrap.extremum_interval``).
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ def undefined_note(replicates: NDArray[np.float64], note: str) -> str:
 
 
 def smoothness_scores(sigma: NDArray[np.float64]) -> NDArray[np.float64]:
-    """MS = −log10 max(σ, SIGMA_FLOOR) elementwise (``analysis.smoothness_score``); NaN stays."""
+    """MS = −log10 max(σ, SIGMA_FLOOR) elementwise (``explain.analysis.smoothness_score``);
+    NaN stays."""
     out = np.full(sigma.shape, np.nan)
     finite = np.isfinite(sigma)
     out[finite] = smoothness_score(sigma[finite], floor=SIGMA_FLOOR)
