@@ -1,4 +1,5 @@
-"""Checks on the tidy frames stages pass each other (torch-free: aggregation jobs import it)."""
+"""Checks on the tidy frames stages pass each other, and their row order (torch-free:
+aggregation jobs import it)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,8 @@ def require_unique(frame: pd.DataFrame, keys: Sequence[str], *, name: str, remed
             f"{name} has {int(duplicated.sum())} rows sharing the keys {list(keys)}, "
             f"e.g. {example}; {remedy}"
         )
+
+
+def ordered_unique(values: pd.Series) -> list:
+    """The distinct values of a column in order of first appearance."""
+    return list(dict.fromkeys(values.tolist()))

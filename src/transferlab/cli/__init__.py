@@ -66,7 +66,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     record_imports(args.command)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from transferlab.frames import require_columns
+from transferlab.frames import ordered_unique, require_columns
 from transferlab.metrics.smoothness import (
     check_batch_size,
     check_samples,
@@ -86,10 +86,6 @@ def gradient_similarity(
 def similarity_summary(values: Tensor | Sequence[float]) -> dict[str, float]:
     """S̃ (``mean``), S̲ (``min``), sample ``std`` (ddof=1), ``median`` and ``n`` (SPEC §6)."""
     return describe_values(values, name="similarity values")
-
-
-def ordered_unique(values: pd.Series) -> list:
-    return list(dict.fromkeys(values.tolist()))
 
 
 def shifted_seed_pairs(seeds: Sequence[int]) -> list[tuple[int, int]]:

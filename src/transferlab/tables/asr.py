@@ -13,7 +13,11 @@ from typing import Any
 import pandas as pd
 
 from transferlab.budget_labels import format_eps
-from transferlab.explain.asr_intervals import ASR_INTERVAL_KEYS
+from transferlab.explain.asr_intervals import (
+    ASR_INTERVAL_KEYS,
+    asr_bootstrap_intervals,
+    asr_table_samples,
+)
 from transferlab.tables.markdown import pipe_table
 
 
@@ -44,8 +48,6 @@ def asr_table_part(spec: dict[str, Any], part: dict[str, Any]) -> tuple[pd.DataF
     table["eps_label"] = table["eps"].map(format_eps)
     intervals = spec.get("intervals")
     if intervals:
-        from transferlab.explain.asr_intervals import asr_bootstrap_intervals, asr_table_samples
-
         samples = asr_table_samples(
             part["inputs"],
             dataset=part["dataset"],

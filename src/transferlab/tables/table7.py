@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from transferlab.frames import require_columns
-from transferlab.metrics.similarity import ordered_unique
+from transferlab.frames import ordered_unique, require_columns
 
 
 def table7(df: pd.DataFrame, reference: str = "ST") -> tuple[pd.DataFrame, pd.DataFrame]:
